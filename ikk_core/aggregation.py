@@ -76,7 +76,9 @@ def _weighted_nanmean(values: FloatArray, weights: FloatArray) -> FloatArray:
     present = ~np.isnan(values)
     weight = np.where(present, weights, 0.0)
     total = weight.sum(axis=1)
-    summed = np.where(present, values, 0.0) @ weights if values.size else np.zeros(len(values))
+    # Elementwise then a row sum (not a matrix product, whose BLAS summation order depends on the
+    # number of areas): an area's value must not depend on which other areas were computed with it.
+    summed = (np.where(present, values, 0.0) * weights).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, summed / np.where(total > 0, total, 1.0), np.nan)
 
