@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-from conversations.display import short_label
+from conversations.display import distinct_short_labels
 from conversations.navigation import Answers, current_question, walk
 from conversations.phrases import phrase
 from ikk_core.expressions import Value
@@ -82,8 +82,8 @@ def _cleared_notice(instrument: Instrument, cleared: tuple[str, ...], lang: str)
     if not cleared:
         return None
     lines = [phrase("cleared_intro", lang)]
-    for name in cleared[:_CLEARED_SHOWN]:
-        lines.append(f"• {short_label(instrument.question(name).label.get(lang), 60)}")
+    shown = [instrument.question(name).label.get(lang) for name in cleared[:_CLEARED_SHOWN]]
+    lines += [f"• {label}" for label in distinct_short_labels(shown, 60)]
     if len(cleared) > _CLEARED_SHOWN:
         lines.append(phrase("cleared_more", lang, count=len(cleared) - _CLEARED_SHOWN))
     return "\n".join(lines)

@@ -7,6 +7,9 @@ choice shows its label ("Ya", not "ya"), an amount shows as "Rp 2.500.000" and a
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+
 from babel.numbers import format_decimal
 
 from conversations.phrases import phrase
@@ -51,3 +54,20 @@ def short_label(text: str, max_length: int = 70) -> str:
     if space >= max_length // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:.-–—") + "…"
+
+
+def distinct_short_labels(texts: Sequence[str], max_length: int = 70) -> list[str]:
+    """Short labels that still tell the questions apart.
+
+    Questions often share a long opening ("Dalam 6 bulan terakhir, apakah ada anggota keluarga
+    yang ikut …"); labels that would come out the same are lengthened until they differ.
+    """
+    limits = [max_length] * len(texts)
+    while True:
+        shorts = [short_label(text, limit) for text, limit in zip(texts, limits, strict=True)]
+        counts = Counter(shorts)
+        grow = [i for i, s in enumerate(shorts) if counts[s] > 1 and s.endswith("…")]
+        if not grow:
+            return shorts
+        for i in grow:
+            limits[i] += 15

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from conversations.display import display_value, short_label
+from conversations.display import display_value, distinct_short_labels
 from conversations.navigation import Answers, missing_required, question_index, walk
 from conversations.phrases import phrase
 from ikk_core.instrument import Instrument
@@ -77,9 +77,9 @@ def review(instrument: Instrument, answers: Answers, lang: str = "id") -> Review
             name = instrument.section_name(code, lang) if code else ""
             sections.append(ReviewSection(code, name, tuple(items)))
 
-    for q in state.relevant:
-        if q.name not in state.answered:
-            continue
+    shown = [q for q in state.relevant if q.name in state.answered]
+    labels = distinct_short_labels([q.label.get(lang) for q in shown], LABEL_LENGTH)
+    for q, label in zip(shown, labels, strict=True):
         if q.section != code:
             close()
             code, items = q.section, []
@@ -87,7 +87,7 @@ def review(instrument: Instrument, answers: Answers, lang: str = "id") -> Review
             ReviewItem(
                 index=question_index(instrument, q.name),
                 question=q.name,
-                label=short_label(q.label.get(lang), LABEL_LENGTH),
+                label=label,
                 value=display_value(instrument, q, answers.get(q.name), lang),
             )
         )

@@ -7,6 +7,7 @@ import html
 import pytest
 from small_instruments import NO_CHILDREN, WITH_CHILDREN, family_instrument, make_instrument
 
+from conversations.display import distinct_short_labels
 from conversations.engine import (
     ChoiceOption,
     current_question,
@@ -206,3 +207,16 @@ def test_long_labels_are_shortened_at_a_word_boundary() -> None:
     text = "Apakah semua anggota keluarga bebas dari penyakit kronis atau disabilitas"
     assert short_label(text, 40) == "Apakah semua anggota keluarga bebas…"
     assert short_label("Nomor RT", 40) == "Nomor RT"
+
+
+def test_shortened_labels_that_would_look_the_same_are_lengthened_until_they_differ() -> None:
+    texts = [
+        "Dalam 6 bulan terakhir, apakah ada anggota keluarga yang ikut kegiatan sosial?",
+        "Dalam 6 bulan terakhir, apakah ada anggota keluarga yang ikut kegiatan keagamaan?",
+        "Nomor RT",
+    ]
+    shorts = distinct_short_labels(texts, 40)
+    assert len(set(shorts)) == 3
+    assert shorts[2] == "Nomor RT"
+    assert all(len(s) <= len(t) for s, t in zip(shorts, texts, strict=True))
+    assert short_label(texts[0], 40) == short_label(texts[1], 40)  # what it avoids
