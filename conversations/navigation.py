@@ -109,14 +109,23 @@ def back(instrument: Instrument, answers: Answers, cursor: str | None = None) ->
 
 
 def edit(instrument: Instrument, question_name: str, answers: Answers) -> str | None:
-    """The cursor that opens `question_name` for a change (None if it is not asked any more).
+    """The cursor that opens `question_name` for a change.
 
-    After the changed answer is accepted the frontier rule applies: newly relevant questions are
-    asked, then the review card comes back.
+    None if it is not asked any more, or lies beyond the frontier (questions are answered in
+    order, so a cursor never points past the first unanswered question). After the changed
+    answer is accepted the frontier rule applies: newly relevant questions are asked, then the
+    review card comes back.
     """
     if not instrument.has_question(question_name):
         return None
-    return question_name if walk(instrument, answers).position(question_name) is not None else None
+    state = walk(instrument, answers)
+    position = state.position(question_name)
+    if position is None:
+        return None
+    frontier = state.frontier
+    if frontier is not None and position > (state.position(frontier.name) or 0):
+        return None
+    return question_name
 
 
 def question_index(instrument: Instrument, question_name: str) -> int:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from conversations.display import display_value, is_amount
-from conversations.navigation import Answers, is_shown, total_is_exact, walk
+from conversations.navigation import Answers, Walk, is_shown, total_is_exact, walk
 from conversations.phrases import phrase
 from ikk_core.instrument import Instrument, Question
 
@@ -36,7 +36,7 @@ class Progress:
     section_name: str
 
     def line(self, lang: str = "id") -> str:
-        """ "Pertanyaan 12 dari ± 38 · Ketahanan Fisik"."""
+        """The progress line, e.g. "Pertanyaan 12 dari ± 38 · Ketahanan Fisik"."""
         total = f"{'' if self.exact else phrase('about', lang)}{self.total}"
         text = phrase("progress", lang, index=self.index, total=total)
         return f"{text} · {self.section_name}" if self.section_name else text
@@ -53,6 +53,8 @@ class ChoiceOption:
 
 @dataclass(frozen=True)
 class PromptLine:
+    """One part of a prompt; `kind` tells the shell how to emphasise it."""
+
     kind: LineKind
     text: str
 
@@ -147,7 +149,10 @@ def progress(
 
     Raises ValueError for a question that is not asked given the answers.
     """
-    state = walk(instrument, answers)
+    return _progress(instrument, walk(instrument, answers), question, lang)
+
+
+def _progress(instrument: Instrument, state: Walk, question: Question, lang: str) -> Progress:
     position = state.position(question.name)
     if position is None:
         raise ValueError(f"{question.name} is not relevant given the answers")
@@ -161,11 +166,8 @@ def progress(
     )
 
 
-def _notes_before(
-    instrument: Instrument, question: Question, answers: Answers, lang: str
-) -> list[str]:
+def _notes_before(instrument: Instrument, question: Question, state: Walk, lang: str) -> list[str]:
     """The relevant note rows right above `question`: shown with it, since notes get no reply."""
-    state = walk(instrument, answers)
     rows = instrument.questions
     index = next(i for i, q in enumerate(rows) if q.name == question.name)
     notes: list[str] = []
@@ -186,8 +188,8 @@ def prompt(
     error: str | None = None,
 ) -> QuestionPrompt:
     """The prompt for `question` (which must be relevant), with its current answer if any."""
-    where = progress(instrument, answers, question, lang)
     state = walk(instrument, answers)
+    where = _progress(instrument, state, question, lang)
     kind = _input_kind(question)
 
     current: str | None = None
@@ -197,7 +199,7 @@ def prompt(
     selected = set(str(stored).split()) if stored is not None else set()
 
     lines: list[PromptLine] = [PromptLine("progress", where.line(lang))]
-    notes = _notes_before(instrument, question, answers, lang)
+    notes = _notes_before(instrument, question, state, lang)
     lines += [PromptLine("note", text) for text in notes]
     lines.append(PromptLine("title", question.label.get(lang)))
     hint = question.hint.get(lang)

@@ -145,6 +145,14 @@ def test_edit_opens_an_answered_question_and_refuses_one_that_does_not_apply() -
     assert edit(instrument, "NO_SUCH_QUESTION", NO_CHILDREN) is None
 
 
+def test_edit_never_opens_a_question_beyond_the_first_unanswered_one() -> None:
+    instrument = family_instrument()
+    answers = _upto(NO_CHILDREN, "ANAK")
+    assert edit(instrument, "RT", answers) == "RT"
+    assert edit(instrument, "GAJI", answers) == "GAJI"  # the frontier itself
+    assert edit(instrument, "C1", answers) is None
+
+
 def test_editing_a_profile_answer_clears_exactly_the_answers_that_no_longer_apply() -> None:
     instrument = family_instrument()
     cursor = edit(instrument, "ANAK", WITH_CHILDREN)
