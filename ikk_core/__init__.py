@@ -1,0 +1,1 @@
+"""Pure domain core of ikk-bot: the instrument, expressions, family scoring and area aggregation."""
