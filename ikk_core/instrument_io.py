@@ -9,7 +9,6 @@ described in `ikk_core.instrument_tables`.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from ikk_core.instrument import Instrument
@@ -84,7 +83,9 @@ def instrument_from_yaml_text(text: str, source: str = "<yaml>") -> Instrument:
 @lru_cache(maxsize=1)
 def load_default_instrument() -> Instrument:
     """The instrument shipped with the package (`ikk-kalsel-default`), loaded once per process."""
-    text = resources.files("ikk_core").joinpath(DEFAULT_INSTRUMENT_FILE).read_text("utf-8")
+    # Beside this module rather than importlib.resources: that also works when an editable
+    # install has made `ikk_core` a namespace package.
+    text = (Path(__file__).parent / DEFAULT_INSTRUMENT_FILE).read_text("utf-8")
     return instrument_from_yaml_text(text, DEFAULT_INSTRUMENT_FILE)
 
 

@@ -48,6 +48,8 @@ class _Checker:
         for position, located in enumerate(draft.questions):
             self.index.setdefault(located.item.name, position)
             self.by_name.setdefault(located.item.name, located)
+        survey = draft.tables.sheets.get(SURVEY)
+        self.survey_readable = survey is not None and survey.has("name")
 
     def add(self, sheet: str, row: int | None, column: str | None, message: str) -> None:
         header = self.draft.header(sheet, column) if column else None
@@ -123,7 +125,9 @@ class _Checker:
             if name in BUILTIN_VARIABLES:
                 continue
             located = self.by_name.get(name)
-            if located is None:
+            if located is None and not self.survey_readable:
+                reported = True  # the survey sheet itself is reported; every ref would be unknown
+            elif located is None:
                 self.at(
                     where,
                     f"${{{name}}} tidak ada: tidak ada pertanyaan bernama '{name}' di sheet survey "

@@ -435,6 +435,12 @@ def test_missing_required_sheet_is_reported() -> None:
     assert Problem("dimensions", None, None, "sheet 'dimensions' tidak ada") in problems
 
 
+def test_missing_survey_sheet_does_not_drown_in_unknown_references() -> None:
+    d = data()
+    del d["survey"]
+    assert only(problems_of(d)) == Problem("survey", None, None, "sheet 'survey' tidak ada")
+
+
 def test_missing_required_column_is_reported_once_for_the_sheet() -> None:
     d = data()
     for row in d["indicators"]:
