@@ -58,7 +58,7 @@ class Settings:
     def poverty_line_for(self, area_code: str | None) -> float:
         """The per-capita poverty line of the kabupaten/kota containing `area_code`.
 
-        Lines may be set per kabupaten code ("63.02"); any deeper code inherits its kabupaten's line.
+        Lines may be set per kabupaten code ("63.02"); deeper codes inherit their kabupaten's line.
         """
         if area_code:
             parts = area_code.split(".")
@@ -203,5 +203,5 @@ class Instrument:
 
     @property
     def label(self) -> str:
-        """`id versi version`, the line every report prints so a number can be traced to its rules."""
+        """`id versi version`: every report prints it so a number can be traced to its rules."""
         return f"{self.id} versi {self.version}"

@@ -85,7 +85,8 @@ def parse_number(raw: str | int | float) -> Decimal:
         thousands = "," if decimal_sep == "." else "."
         number = number.replace(thousands, "").replace(decimal_sep, ".")
     elif "," in number:
-        number = number.replace(",", "") if _THOUSANDS_COMMA.match(number) else number.replace(",", ".")
+        thousands_only = _THOUSANDS_COMMA.match(number)
+        number = number.replace(",", "" if thousands_only else ".")
     elif "." in number and _THOUSANDS_DOT.match(number):
         number = number.replace(".", "")
     try:
@@ -207,7 +208,7 @@ def check_answer(
 
 
 def soft_warning(question: Question, value: Value, lang: str = "id") -> str | None:
-    """The "Yakin?" question to ask when a number is allowed but unusual (outside the soft range)."""
+    """The "Yakin?" question for a number that is allowed but unusual (outside the soft range)."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return None
     low, high = question.warn_min, question.warn_max

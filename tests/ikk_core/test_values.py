@@ -132,7 +132,8 @@ def test_empty_input_is_no_answer_and_a_note_cannot_be_answered() -> None:
 
 def test_text_answers_are_trimmed_and_inner_spaces_collapsed() -> None:
     instrument = _instrument()
-    assert parse_answer(instrument, instrument.question("NAMA"), "  Siti   Aminah ") == "Siti Aminah"
+    typed = "  Siti   Aminah "
+    assert parse_answer(instrument, instrument.question("NAMA"), typed) == "Siti Aminah"
 
 
 def test_constraint_failure_returns_the_instrument_message() -> None:
