@@ -7,10 +7,17 @@ from __future__ import annotations
 
 import typer
 
+from bot.cli_db import areas_app, db_app, invite_app, users_app
 from bot.cli_instrument import instrument_app
+from bot.cli_score import score_command
 
 app = typer.Typer(
     no_args_is_help=True,
     help="ikk-bot: bot Telegram Indeks Kualitas Keluarga (IKK) dan alat bantunya.",
 )
 app.add_typer(instrument_app, name="instrument")
+app.command("score")(score_command)
+app.add_typer(db_app, name="db")
+app.add_typer(areas_app, name="areas")
+app.add_typer(users_app, name="users")
+app.add_typer(invite_app, name="invite")
