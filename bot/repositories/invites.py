@@ -1,0 +1,268 @@
+"""Invites: create an unguessable code bound to a role and area, and redeem it exactly once.
+
+Only a SHA-256 of the code is stored. Redeeming is one transaction whose use is claimed with a
+conditional ``UPDATE ... SET uses = uses + 1 WHERE uses < max_uses AND expires_at > now``: the
+database, not the Python code, decides who gets the last use, so two people racing for a
+single-use invite cannot both win (and a CHECK keeps `uses <= max_uses` besides).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.engine import SessionFactory, run_in_transaction
+from bot.db.models import AppUser, Invite, InviteUse, Role, UserArea
+from bot.db.types import utcnow
+from bot.repositories.scope import OutOfScope, Scope, scope_for_user
+from bot.repositories.users import (
+    UserError,
+    check_area_for_role,
+    get_user,
+    get_user_by_telegram_id,
+)
+
+__all__ = [
+    "INVITE_PREFIX",
+    "CreatedInvite",
+    "RedeemOutcome",
+    "RedeemResult",
+    "create_invite",
+    "hash_invite_code",
+    "invite_link",
+    "is_well_formed_code",
+    "parse_duration",
+    "redeem_invite",
+]
+
+INVITE_PREFIX = "inv_"
+_CODE_RE = re.compile(r"^inv_[A-Za-z0-9_-]{16,60}$")  # ≤ 64 chars: a valid /start payload
+_TOKEN_BYTES = 16  # 128 bits → 22 base64url characters
+
+# Which roles a user of each role may invite (the CLI operator may invite anyone).
+_MAY_INVITE: dict[Role, frozenset[Role]] = {
+    Role.ADMIN: frozenset(Role),
+    Role.PEJABAT: frozenset({Role.PEJABAT, Role.KADER}),
+    Role.KADER: frozenset(),
+}
+
+
+class RedeemOutcome(StrEnum):
+    OK = "ok"
+    UNKNOWN = "unknown"
+    USED_UP = "used_up"
+    EXPIRED = "expired"
+    MALFORMED = "malformed"
+    ROLE_CONFLICT = "role_conflict"
+    """The person is already registered, active, with another role: an invite does not change
+    roles (an admin tapping a kader link must not demote themselves)."""
+
+
+@dataclass(frozen=True)
+class RedeemResult:
+    outcome: RedeemOutcome
+    user_id: int | None = None
+    role: Role | None = None
+    area_code: str | None = None
+    already_redeemed: bool = False
+    """True when this person had already used this invite (a second tap on the link)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is RedeemOutcome.OK
+
+
+@dataclass(frozen=True)
+class CreatedInvite:
+    code: str
+    """The plain code: shown once, never stored."""
+    invite_id: int
+    role: Role
+    area_code: str
+    max_uses: int
+    expires_at: datetime
+
+
+def hash_invite_code(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def is_well_formed_code(code: str) -> bool:
+    """True for something that could be one of our codes (prefix, length, alphabet)."""
+    return bool(_CODE_RE.match(code))
+
+
+def invite_link(bot_username: str, code: str) -> str:
+    """The deep link that opens the bot with the code as /start payload."""
+    return f"https://t.me/{bot_username.lstrip('@')}?start={code}"
+
+
+_DURATION_RE = re.compile(r"^\s*(\d+)\s*([dhm]|hari|jam|menit)?\s*$", re.IGNORECASE)
+_DURATION_UNITS = {
+    "d": "days", "hari": "days", "h": "hours", "jam": "hours", "m": "minutes", "menit": "minutes"
+}
+
+
+def parse_duration(text: str) -> timedelta:
+    """"7d", "12h", "30m" (or "7 hari", "12 jam"); a bare number means days."""
+    match = _DURATION_RE.match(text)
+    if not match or int(match.group(1)) <= 0:
+        raise ValueError(f"durasi tidak dikenal: {text!r} (contoh: 7d, 12h, 30m)")
+    unit = _DURATION_UNITS[(match.group(2) or "d").lower()]
+    return timedelta(**{unit: int(match.group(1))})
+
+
+async def create_invite(
+    session: AsyncSession,
+    *,
+    role: Role,
+    area_code: str,
+    scope: Scope,
+    uses: int = 1,
+    ttl: timedelta = timedelta(days=7),
+    created_by: int | None = None,
+    now: datetime | None = None,
+) -> CreatedInvite:
+    """Create an invite in the caller's transaction and return its plain code.
+
+    The area must be in the inviter's `scope` and fit the role (a kader invite names a
+    village); a pejabat may invite kader and pejabat, an admin anyone, a kader no one.
+    """
+    if uses < 1:
+        raise UserError("jumlah pemakaian undangan minimal 1")
+    if ttl <= timedelta(0):
+        raise UserError("masa berlaku undangan harus positif")
+    if not scope.contains(area_code):
+        raise OutOfScope(f"wilayah {area_code} di luar wilayah Anda")
+    if created_by is not None:
+        inviter = await get_user(session, created_by)
+        if inviter is None or not inviter.active:
+            raise UserError("pengundang tidak terdaftar atau tidak aktif")
+        if role not in _MAY_INVITE[inviter.role]:
+            raise UserError(f"{inviter.role.value} tidak boleh mengundang {role.value}")
+        if not (await scope_for_user(session, inviter)).contains(area_code):
+            raise OutOfScope(f"wilayah {area_code} di luar wilayah Anda")
+    await check_area_for_role(session, role, area_code)
+    moment = now or utcnow()
+    code = INVITE_PREFIX + secrets.token_urlsafe(_TOKEN_BYTES)
+    invite = Invite(
+        code_hash=hash_invite_code(code),
+        role=role,
+        area_code=area_code,
+        max_uses=uses,
+        uses=0,
+        expires_at=moment + ttl,
+        created_by=created_by,
+        created_at=moment,
+    )
+    session.add(invite)
+    await session.flush()
+    return CreatedInvite(
+        code=code,
+        invite_id=invite.id,
+        role=role,
+        area_code=area_code,
+        max_uses=uses,
+        expires_at=invite.expires_at,
+    )
+
+
+async def _redeem_in(
+    session: AsyncSession, code: str, telegram_id: int, display_name: str, now: datetime
+) -> RedeemResult:
+    invite = (
+        await session.scalars(select(Invite).where(Invite.code_hash == hash_invite_code(code)))
+    ).one_or_none()
+    if invite is None:
+        return RedeemResult(RedeemOutcome.UNKNOWN)
+
+    user = await get_user_by_telegram_id(session, telegram_id)
+    if user is not None:
+        used_before = await session.scalar(
+            select(InviteUse.id).where(
+                InviteUse.invite_id == invite.id, InviteUse.user_id == user.id
+            )
+        )
+        if used_before is not None:
+            return RedeemResult(
+                RedeemOutcome.OK, user.id, user.role, user.area_code, already_redeemed=True
+            )
+        if user.active and user.role is not invite.role:
+            return RedeemResult(RedeemOutcome.ROLE_CONFLICT, user.id, user.role, user.area_code)
+
+    claimed = await session.execute(
+        update(Invite)
+        .where(Invite.id == invite.id, Invite.uses < Invite.max_uses, Invite.expires_at > now)
+        .values(uses=Invite.uses + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        if invite.expires_at <= now:
+            return RedeemResult(RedeemOutcome.EXPIRED)
+        return RedeemResult(RedeemOutcome.USED_UP)
+
+    name = display_name.strip()[:128]
+    if user is None:
+        user = AppUser(
+            telegram_id=telegram_id,
+            display_name=name,
+            role=invite.role,
+            area_code=invite.area_code,
+            active=True,
+            reachable=True,
+        )
+        session.add(user)
+        await session.flush()
+    else:
+        if not user.active:
+            # Coming back after deactivation is a fresh start: old villages are not restored.
+            await session.execute(delete(UserArea).where(UserArea.user_id == user.id))
+        if not user.active or user.role is not Role.KADER:
+            user.area_code = invite.area_code
+        user.role = invite.role
+        user.active = True
+        user.reachable = True
+        if name:
+            user.display_name = name
+    if invite.role is Role.KADER and await session.get(
+        UserArea, (user.id, invite.area_code)
+    ) is None:
+        session.add(UserArea(user_id=user.id, area_code=invite.area_code))
+    session.add(InviteUse(invite_id=invite.id, user_id=user.id, used_at=now))
+    await session.flush()
+    return RedeemResult(RedeemOutcome.OK, user.id, user.role, user.area_code)
+
+
+async def redeem_invite(
+    session_factory: SessionFactory,
+    code: str,
+    telegram_id: int,
+    display_name: str,
+    *,
+    now: datetime | None = None,
+) -> RedeemResult:
+    """Redeem `code` for the Telegram user in one transaction (committed when this returns).
+
+    Registers the person (or re-activates them), gives a kader the invite's village, and
+    records the use. Lock and serialization conflicts are retried; a lost race for the same
+    new account (two taps processed at once) is retried once and then sees the account.
+    """
+    if not is_well_formed_code(code):
+        return RedeemResult(RedeemOutcome.MALFORMED)
+    moment = now or utcnow()
+
+    async def unit(session: AsyncSession) -> RedeemResult:
+        return await _redeem_in(session, code, telegram_id, display_name, moment)
+
+    try:
+        return await run_in_transaction(session_factory, unit)
+    except IntegrityError:
+        return await run_in_transaction(session_factory, unit)

@@ -1,0 +1,71 @@
+"""Runtime settings from environment variables and an optional `.env` file.
+
+One place reads the environment so that the CLI, the bot and the tests agree on names and
+defaults; the token is a `SecretStr` so that printing the settings never shows it.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_DATABASE_URL", "Settings", "get_settings"]
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./ikk-bot.db"
+
+
+class Settings(BaseSettings):
+    """Everything configurable; each field reads the env var of the same name in upper case."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    )
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, description="Bot token from BotFather; only the bot itself needs it."
+    )
+    telegram_api_url: str = Field(
+        default="https://api.telegram.org", description="Bot API base (the emulator in tests)."
+    )
+    bot_username: str = Field(default="ikk_bot", description="For t.me invite links.")
+    timezone: str = Field(default="Asia/Makassar", description="Zone of every shown time.")
+    min_families: int = Field(
+        default=10, ge=1, description="Fewest submitted families before an area IKK is shown."
+    )
+    alert_schedule: str = Field(
+        default="0 8 * * mon", description="Cron line (local time) for the weekly alert."
+    )
+    invite_ttl_days: int = Field(default=7, ge=1, description="Default life of an invite.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"zona waktu tidak dikenal: {value!r}") from exc
+        return value
+
+    @field_validator("bot_username")
+    @classmethod
+    def _no_at_sign(cls, value: str) -> str:
+        return value.strip().lstrip("@")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The configured zone as an object, for converting stored UTC times for display."""
+        return ZoneInfo(self.timezone)
+
+
+def get_settings() -> Settings:
+    """Read the settings now (not cached, so a changed environment is always seen)."""
+    return Settings()
