@@ -225,6 +225,16 @@ def test_expression_error_in_applies_if_is_located_in_that_column() -> None:
     assert_at(problem, "indicators", 2, "applies_if", "posisi 11")
 
 
+@pytest.mark.parametrize(
+    "hostile",
+    ["__import__('os')", "(" * 10_000 + "1" + ")" * 10_000, "${Q1} = '" + "x" * 1_000_000 + "'"],
+)
+def test_hostile_expression_is_a_located_problem_not_a_crash(hostile: str) -> None:
+    d = data()
+    d["indicators"][0]["meets_if"] = hostile
+    assert_at(only(problems_of(d)), "indicators", 2, "meets_if", "ekspresi tidak bisa dibaca")
+
+
 def test_current_answer_dot_outside_a_constraint_is_reported() -> None:
     d = data()
     d["survey"][1]["relevant"] = ". = 'ya'"
