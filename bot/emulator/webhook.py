@@ -1,0 +1,143 @@
+"""Webhook delivery: POST each pending update to the bot's URL, as Telegram does.
+
+Telegram sends ``Content-Type: application/json`` exactly (PTB's tornado server rejects
+anything else) and the ``X-Telegram-Bot-Api-Secret-Token`` header when a secret was set; it
+retries a non-2xx answer. Updates are sent one at a time so their order is deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiohttp
+
+from bot.emulator.updates import QueuedUpdate, UpdateQueue
+
+_LOG = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    """What ``setWebhook`` stored."""
+
+    url: str
+    secret_token: str | None
+    max_connections: int
+    allowed_updates: tuple[str, ...] | None
+    ip_address: str | None
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One POST attempt: the HTTP status, or the connection error when there was none."""
+
+    update_id: int
+    attempt: int
+    status: int | None
+    error: str | None
+    at: float
+
+    @property
+    def ok(self) -> bool:
+        """True for a 2xx answer."""
+        return self.status is not None and 200 <= self.status < 300
+
+
+class WebhookSender:
+    """Runs the delivery loop while a webhook is set."""
+
+    def __init__(
+        self,
+        queue: UpdateQueue,
+        retry_delays: Sequence[float] = (0.05, 0.2, 0.5),
+        request_timeout: float = 10.0,
+    ) -> None:
+        self._queue = queue
+        self._retry_delays = tuple(retry_delays)
+        self._request_timeout = request_timeout
+        self._task: asyncio.Task[None] | None = None
+        self._closing = False
+        self.config: WebhookConfig | None = None
+        self.deliveries: list[WebhookDelivery] = []
+        self.given_up: list[int] = []
+        self.last_error_date: int | None = None
+        self.last_error_message: str | None = None
+
+    def set(self, config: WebhookConfig) -> None:
+        """Store the webhook and make sure the sender runs."""
+        self.config = config
+        self._closing = False
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="emulator-webhook-sender")
+        self._queue.notify()
+
+    async def delete(self) -> None:
+        """Forget the webhook; pending updates stay for ``getUpdates``."""
+        self.config = None
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop the delivery loop at once."""
+        self._closing = True
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=self._request_timeout)
+        # No keep-alive: PTB's tornado server waits for open connections when it shuts down.
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+            while self.config is not None and not self._closing:
+                item = self._queue.next_for_webhook()
+                if item is None:
+                    await self._queue.wait_changed(1.0)
+                    continue
+                config = self.config
+                if await self._deliver(session, config, item) or self.config == config:
+                    self._queue.ack(item)
+
+    async def _deliver(
+        self, session: aiohttp.ClientSession, config: WebhookConfig, item: QueuedUpdate
+    ) -> bool:
+        headers = {"Content-Type": "application/json"}
+        if config.secret_token:
+            headers[SECRET_HEADER] = config.secret_token
+        body = json.dumps(item.payload, ensure_ascii=False).encode("utf-8")
+        delays = (*self._retry_delays, None)
+        for attempt, delay in enumerate(delays, start=1):
+            status, error = await self._post(session, config.url, body, headers)
+            self.deliveries.append(
+                WebhookDelivery(item.update_id, attempt, status, error, time.monotonic())
+            )
+            if status is not None and 200 <= status < 300:
+                return True
+            self.last_error_date = int(time.time())
+            self.last_error_message = error or f"Wrong response from the webhook: {status}"
+            if delay is None or self.config != config:
+                break
+            await asyncio.sleep(delay)
+        self.given_up.append(item.update_id)
+        _LOG.warning("webhook delivery of update %s given up", item.update_id)
+        return False
+
+    @staticmethod
+    async def _post(
+        session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int | None, str | None]:
+        try:
+            async with session.post(url, data=body, headers=headers) as response:
+                await response.read()
+                return response.status, None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return None, f"Connection failed: {type(exc).__name__}"
