@@ -9,6 +9,7 @@ indices, dimensions and categories are then computed per area from its small cou
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -106,42 +107,53 @@ def _indices(instrument: Instrument, counts: Counts) -> tuple[FloatArray, FloatA
     return values, dims, ikk
 
 
-def _opt(value: float) -> float | None:
-    return None if np.isnan(value) else float(value)
+def _optional(row: list[float]) -> list[float | None]:
+    return [None if math.isnan(v) else v for v in row]
 
 
 def results_from_counts(
     instrument: Instrument, counts: Counts, names: Mapping[str, str], levels: Mapping[str, str]
 ) -> dict[str, AreaResult]:
-    """One AreaResult per area of `counts` (the method and thresholds come from the instrument)."""
+    """One AreaResult per area of `counts` (the method and thresholds come from the instrument).
+
+    Arrays are turned into Python lists once: building thousands of small result objects from
+    numpy scalars one element at a time would cost more than all the arithmetic.
+    """
     values, dims, ikk = _indices(instrument, counts)
     settings = instrument.settings
     threshold = settings.red_threshold
+    numerators = counts.numerator.tolist()
+    denominators = counts.denominator.tolist()
+    all_values = values.tolist()
+    all_dims = dims.tolist()
+    families = counts.families.tolist()
     out: dict[str, AreaResult] = {}
-    for g, code in enumerate(counts.codes):
+    for g, (code, area_ikk) in enumerate(zip(counts.codes, _optional(ikk.tolist()), strict=True)):
+        area_values = _optional(all_values[g])
         indicators = tuple(
             IndicatorResult(
                 code=ind.code,
                 dimension=ind.dimension,
                 name=ind.name,
                 sector=ind.sector,
-                numerator=int(counts.numerator[g, j]),
-                denominator=int(counts.denominator[g, j]),
-                value=_opt(values[g, j]),
-                red=bool(values[g, j] < threshold),  # NaN < x is False: no value is never red
+                numerator=n,
+                denominator=d,
+                value=value,
+                red=value is not None and value < threshold,
             )
-            for j, ind in enumerate(instrument.indicators)
+            for ind, n, d, value in zip(
+                instrument.indicators, numerators[g], denominators[g], area_values, strict=True
+            )
         )
         dimensions = tuple(
-            DimensionResult(code=d.code, name=d.name, weight=d.weight, value=_opt(dims[g, k]))
-            for k, d in enumerate(instrument.dimensions)
+            DimensionResult(code=d.code, name=d.name, weight=d.weight, value=value)
+            for d, value in zip(instrument.dimensions, _optional(all_dims[g]), strict=True)
         )
-        area_ikk = _opt(ikk[g])
         out[code] = AreaResult(
             code=code,
             name=names.get(code, code),
             level=levels.get(code, ""),
-            families=int(counts.families[g]),
+            families=families[g],
             ikk=area_ikk,
             category=band_for(settings.ikk_bands, area_ikk),
             dimensions=dimensions,

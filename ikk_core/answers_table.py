@@ -24,8 +24,8 @@ import pandas as pd
 
 from ikk_core.areas import is_valid_code, is_village_code, normalize_name
 from ikk_core.expressions import Value, compile_expression
+from ikk_core.frame_rules import test_columns
 from ikk_core.instrument import Instrument, Question
-from ikk_core.scoring import test_columns
 from ikk_core.values import AnswerError, parse_answer
 
 VILLAGE_COLUMN = "desa"
@@ -174,44 +174,58 @@ class _Rejections:
         )
 
 
-def _cells(column: pd.Series) -> pd.Series:
-    """Cells with the "nothing" spellings turned into empty strings, so they parse as no answer."""
-    as_text = column.map(lambda v: v.strip() if isinstance(v, str) else v)
-    return as_text.where(~as_text.isin(BLANK_CELLS), "")
+def _is_blank(cell: object) -> bool:
+    return isinstance(cell, str) and cell.strip() in BLANK_CELLS
 
 
 def _parse_column(
     instrument: Instrument, question: Question, column: pd.Series
 ) -> tuple[pd.Series, BoolArray, dict[int, str]]:
     """(typed values, empty mask, error per row position); each distinct cell is parsed once."""
-    codes, uniques = pd.factorize(_cells(column), use_na_sentinel=True)
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
     parsed: list[Value] = []
     errors: dict[int, str] = {}
     for k, cell in enumerate(uniques):
         try:
-            parsed.append(parse_answer(instrument, question, cell))
+            parsed.append(None if _is_blank(cell) else parse_answer(instrument, question, cell))
         except AnswerError as exc:
             parsed.append(None)
             errors[k] = exc.message
     parsed.append(None)  # code -1 (a missing cell) indexes this last slot: no answer
-    per_unique = np.empty(len(parsed), dtype=object)
-    per_unique[:] = parsed
-    values = per_unique[codes]
     empty = np.asarray([v is None for v in parsed], dtype=np.bool_)[codes]
     bad_codes = np.fromiter(errors, dtype=np.int64, count=len(errors))
     bad_rows = np.flatnonzero(np.isin(codes, bad_codes))
     row_errors = {int(i): errors[int(codes[i])] for i in bad_rows}
-    return typed_column(question, values, column.index), empty, row_errors
+    return _typed_from_codes(question, parsed, codes, column.index), empty, row_errors
+
+
+def _typed_from_codes(
+    question: Question, parsed: list[Value], codes: npt.NDArray[np.intp], index: pd.Index
+) -> pd.Series:
+    """The typed column from per-distinct-cell values and each row's cell code (no row loop)."""
+    if question.type in ("integer", "decimal"):
+        numbers = np.asarray([np.nan if v is None else v for v in parsed], dtype=np.float64)
+        return pd.Series(numbers[codes], index=index)
+    if question.type in ("select_one", "select_multiple"):
+        # Several spellings ("Ya", "ya", "1") parse to one choice: one category each.
+        categories = list(dict.fromkeys(v for v in parsed if v is not None))
+        position = {name: k for k, name in enumerate(categories)}
+        remap = np.asarray([-1 if v is None else position[v] for v in parsed], dtype=np.int64)
+        return pd.Series(
+            pd.Categorical.from_codes(remap[codes], categories=pd.Index(categories, dtype=object)),
+            index=index,
+        )
+    per_cell = np.empty(len(parsed), dtype=object)
+    per_cell[:] = parsed
+    return pd.Series(per_cell[codes], index=index, dtype=object)
 
 
 def typed_column(question: Question, values: Iterable[Value], index: pd.Index) -> pd.Series:
     """A column of parsed answers in the dtype the vectorised rules expect: numbers as float64
-    with NaN for no answer, everything else as objects with None."""
-    if question.type in ("integer", "decimal"):
-        return pd.Series(
-            [np.nan if v is None else v for v in values], index=index, dtype=np.float64
-        )
-    return pd.Series(list(values), index=index, dtype=object)
+    with NaN for no answer, choices as categoricals (fast rules), text as objects."""
+    codes, uniques = pd.factorize(pd.Series(list(values), dtype=object), use_na_sentinel=True)
+    parsed: list[Value] = [*uniques.tolist(), None]
+    return _typed_from_codes(question, parsed, codes, index)
 
 
 def prepare_answers(
@@ -231,9 +245,9 @@ def prepare_answers(
     total = len(questions) + 1
 
     # Village: one lookup per distinct cell.
-    cells = raw[VILLAGE_COLUMN].map(lambda v: "" if v is None or v != v else str(v))
-    ids, uniques = pd.factorize(cells)
+    ids, uniques = pd.factorize(raw[VILLAGE_COLUMN], use_na_sentinel=True)
     resolved = [villages.resolve(str(u)) for u in uniques]
+    resolved.append(villages.resolve(""))  # id -1: an empty cell
     codes = np.asarray([code for code, _ in resolved], dtype=object)[ids]
     unknown = np.asarray([code is None for code, _ in resolved], dtype=np.bool_)[ids]
     rejections.add_each({int(i): str(resolved[ids[i]][1]) for i in np.flatnonzero(unknown)})
@@ -245,7 +259,7 @@ def prepare_answers(
         if question.name in raw.columns:
             column, empty, errors = _parse_column(instrument, question, raw[question.name])
         else:
-            column = typed_column(question, [None] * n, index)
+            column = _typed_from_codes(question, [None], np.full(n, -1, dtype=np.intp), index)
             empty, errors = np.ones(n, dtype=np.bool_), {}
         failed = np.zeros(n, dtype=np.bool_)
         if errors:

@@ -15,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ikk_core.expressions import Expression, Value, compile_expression
+from ikk_core.expressions import Value, compile_expression
+from ikk_core.frame_rules import as_categories, test_columns
 from ikk_core.instrument import Instrument, Settings, band_for
 from ikk_core.results import FamilyResult
 from ikk_core.values import effective_answers
@@ -59,40 +60,36 @@ def poverty_lines(settings: Settings, area_codes: pd.Series) -> npt.NDArray[np.f
     return np.asarray(lines, dtype=np.float64)[ids]
 
 
+def _rule_refs(instrument: Instrument) -> set[str]:
+    """Names read by relevance and indicator rules: the columns worth turning into categories."""
+    sources = [q.relevant for q in instrument.questions if q.relevant]
+    for indicator in instrument.indicators:
+        sources.append(indicator.meets_if)
+        if indicator.applies_if:
+            sources.append(indicator.applies_if)
+    return {ref for source in sources for ref in compile_expression(source).refs}
+
+
 def effective_frame(instrument: Instrument, answers: pd.DataFrame) -> pd.DataFrame:
     """The answers that count, vectorised: a non-relevant question's answers become empty.
 
     Relevance is evaluated in questionnaire order against the answers kept so far (earlier
     questions only), exactly like `values.effective_answers` for one family.
     """
+    read_by_rules = _rule_refs(instrument)
     kept: dict[str, pd.Series] = {}
     for question in instrument.questions:
         if not question.answerable or question.name not in answers.columns:
             continue
         column = answers[question.name]
+        if question.name in read_by_rules:
+            column = as_categories(column)
         if question.relevant:
             relevant = test_columns(compile_expression(question.relevant), kept, answers.index)
             if not relevant.all():
                 column = column.where(relevant)
         kept[question.name] = column
     return pd.DataFrame(kept, index=answers.index, copy=False)
-
-
-def test_columns(
-    expression: Expression,
-    columns: Mapping[str, pd.Series],
-    index: pd.Index,
-    current: pd.Series | None = None,
-) -> BoolArray:
-    """`expression` as a condition on every row, given columns by name (absent = empty).
-
-    Only the columns the expression refers to are put in the frame it sees, so evaluating a
-    rule never copies the whole answers table.
-    """
-    frame = pd.DataFrame(
-        {ref: columns[ref] for ref in expression.refs if ref in columns}, index=index, copy=False
-    )
-    return np.asarray(expression.test_frame(frame, current=current), dtype=np.bool_)
 
 
 def score_frame(
