@@ -1,0 +1,141 @@
+"""The composition root: the one place that assembles the Telegram bot.
+
+`build_application` wires settings, database and instrument into the handlers and returns a
+PTB `Application` ready for `run_polling()` (or for a test's `start_polling`). Nothing else
+creates bots, requests or handlers, so what runs in production is what the tests run.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import HTTPXRequest
+
+from bot.db.database import Database
+from bot.settings import Settings
+from bot.telegram.deps import Deps
+from bot.telegram.errors import on_error
+from bot.telegram.ext_bot import IkkBot
+from bot.telegram.handlers.onboarding import onboarding_handlers
+from bot.telegram.handlers.robustness import fallback_handlers, gate_handler
+from bot.telegram.idempotency import prune_processed_updates
+from bot.telegram.logging import install_log_masking
+from bot.telegram.menus import set_default_menu
+from bot.telegram.processor import PerUserSequentialProcessor
+from ikk_core.instrument import Instrument
+from ikk_core.instrument_io import load_default_instrument
+
+__all__ = ["BotApplication", "MissingToken", "build_application"]
+
+log = logging.getLogger(__name__)
+
+BotApplication = Application[Any, Any, Any, Any, Any, Any]
+DEPS_KEY: Final = "deps"
+PRUNE_EVERY: Final = timedelta(hours=6)
+
+
+class MissingToken(ValueError):
+    """No bot token configured (message is one Indonesian line)."""
+
+
+@functools.cache
+def _default_instrument() -> Instrument:
+    """The shipped instrument, parsed once per process (about 0.2 s; it is immutable)."""
+    return load_default_instrument()
+
+
+def _token(settings: Settings) -> str:
+    secret = settings.telegram_bot_token
+    token = secret.get_secret_value().strip() if secret is not None else ""
+    if not token:
+        raise MissingToken(
+            "TELEGRAM_BOT_TOKEN belum diisi: buat bot lewat @BotFather lalu simpan tokennya "
+            "di variabel lingkungan TELEGRAM_BOT_TOKEN (atau di berkas .env)."
+        )
+    return token
+
+
+def _bot(settings: Settings, token: str, overall_max_rate: float) -> IkkBot:
+    api = settings.telegram_api_url.rstrip("/")
+    return IkkBot(
+        token,
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        defaults=Defaults(tzinfo=ZoneInfo(settings.timezone), parse_mode=ParseMode.HTML),
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        # Interactive replies: retry a 429 twice. Broadcasts pace themselves elsewhere.
+        rate_limiter=AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=2),
+    )
+
+
+def build_application(
+    settings: Settings,
+    database: Database,
+    *,
+    instrument: Instrument | None = None,
+    overall_max_rate: float = 30.0,
+) -> BotApplication:
+    """The bot for `settings` on `database`, asking new families with `instrument`
+    (default: the instrument shipped with ikk-bot).
+
+    `overall_max_rate` is the bot-wide cap on messages per second (Telegram's published
+    guidance is about 30; 0 switches the cap off, e.g. against the emulator in benchmarks).
+    Raises `MissingToken` when no token is configured. Does not touch the network or the
+    database: `initialize()`/`post_init` do.
+    """
+    token = _token(settings)
+    install_log_masking([token])
+    deps = Deps(
+        settings=settings,
+        database=database,
+        instrument=instrument or _default_instrument(),
+    )
+    application: BotApplication = (
+        ApplicationBuilder()
+        .bot(_bot(settings, token, overall_max_rate))
+        .concurrent_updates(PerUserSequentialProcessor())
+        .post_init(_post_init)
+        .build()
+    )
+    application.bot_data[DEPS_KEY] = deps
+    application.add_handler(gate_handler(deps), group=-1)
+    application.add_handlers(onboarding_handlers(deps))
+    application.add_handlers(fallback_handlers(deps))
+    application.add_error_handler(on_error)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            _prune,
+            interval=PRUNE_EVERY,
+            first=timedelta(minutes=1),
+            name="prune-processed-updates",
+            job_kwargs={"misfire_grace_time": 3600, "coalesce": True},
+        )
+    return application
+
+
+async def _post_init(application: BotApplication) -> None:
+    """Startup work that needs the network: the default command menu."""
+    await set_default_menu(application.bot)
+    log.info("bot @%s ready", application.bot.username)
+
+
+async def _prune(context: ContextTypes.DEFAULT_TYPE) -> None:
+    deps: Deps = context.application.bot_data[DEPS_KEY]
+    removed = await prune_processed_updates(deps.session_factory)
+    if removed:
+        log.info("forgot %d handled update ids older than two days", removed)
+
+
+def deps_of(application: BotApplication) -> Deps:
+    """The dependencies an application was built with (for tests and the CLI)."""
+    deps: Deps = application.bot_data[DEPS_KEY]
+    return deps
+
+

@@ -1,0 +1,68 @@
+"""The PTB bot class the application uses: `ExtBot` that skips updates it cannot read.
+
+PTB parses a whole `getUpdates` batch at once; one update it cannot parse makes the batch fail,
+the Updater retries the same offset, and polling is stuck on that update for good. Here each
+update of a batch is checked first; one that does not parse is logged and replaced by a bare
+``{"update_id": N}``, so the offset still moves past it and the rest of the batch is handled.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import JSONDict, ODVInput
+from telegram.ext import ExtBot
+
+__all__ = ["IkkBot", "readable_updates"]
+
+log = logging.getLogger(__name__)
+
+
+def readable_updates(bot: ExtBot[Any], raw: list[Any]) -> list[Any]:
+    """`raw` with every update PTB cannot parse replaced by its bare id (or dropped if it has
+    no usable id)."""
+    kept: list[Any] = []
+    for item in raw:
+        try:
+            Update.de_json(item, bot)
+        except Exception as error:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            log.warning(
+                "update %s could not be read (%s); skipped", update_id, type(error).__name__
+            )
+            if isinstance(update_id, int) and not isinstance(update_id, bool):
+                kept.append({"update_id": update_id})
+            continue
+        kept.append(item)
+    return kept
+
+
+class IkkBot(ExtBot[int]):
+    """`ExtBot` whose `getUpdates` never gets stuck on an unreadable update."""
+
+    async def _post(
+        self,
+        endpoint: str,
+        data: JSONDict | None = None,
+        *,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+        api_kwargs: JSONDict | None = None,
+    ) -> Any:
+        result = await super()._post(
+            endpoint,
+            data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+            api_kwargs=api_kwargs,
+        )
+        if endpoint == "getUpdates" and isinstance(result, list):
+            return readable_updates(self, result)
+        return result
