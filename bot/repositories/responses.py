@@ -1,0 +1,362 @@
+"""Responses and their answers: loading a cadre's response, and the writes of one answer.
+
+Every write to a response goes through `bump_version`, the optimistic lock of design decision 1:
+``UPDATE response SET version = version + 1 WHERE id = :id AND version = :seen``. No row updated
+means someone (a double tap, a second phone) changed the response since it was read, so the
+caller stores nothing. Answers are plain strings (`ikk_core.values.to_storage`); a row with a
+NULL value is an optional question the cadre skipped, and cleared answers are deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    Answer,
+    AnswerChange,
+    AppUser,
+    Area,
+    Family,
+    ProcessedUpdate,
+    Response,
+    ResponseStatus,
+    Role,
+)
+from bot.db.types import utcnow
+from bot.repositories.families import FamilyLabel
+from bot.repositories.scope import Scope, scope_for_user
+from ikk_core.expressions import Value
+from ikk_core.instrument import Instrument
+from ikk_core.values import from_storage
+
+__all__ = [
+    "ActingUser",
+    "AnswerWrite",
+    "Change",
+    "ResponseRow",
+    "StoredAnswers",
+    "bump_version",
+    "claim_update",
+    "count_answers",
+    "delete_answers",
+    "load_acting_user",
+    "load_answers",
+    "load_answers_of",
+    "load_response",
+    "own_responses",
+    "typed_answers",
+    "upsert_answers",
+    "visible_responses",
+    "write_changes",
+]
+
+StoredAnswers = dict[str, str | None]
+"""Question name → stored text (None: skipped), exactly as in the `answer` table."""
+
+
+@dataclass(frozen=True)
+class ActingUser:
+    """The user behind a service call, as the database says now (inactive users see nothing)."""
+
+    id: int
+    telegram_id: int
+    role: Role
+    language: str
+    display_name: str
+    scope: Scope
+
+    @property
+    def is_kader(self) -> bool:
+        return self.role is Role.KADER
+
+
+async def load_acting_user(session: AsyncSession, user_id: int) -> ActingUser | None:
+    """The active user with this id and their scope, or None (unknown or deactivated)."""
+    user = await session.get(AppUser, user_id)
+    if user is None or not user.active:
+        return None
+    return ActingUser(
+        id=user.id,
+        telegram_id=user.telegram_id,
+        role=user.role,
+        language=user.language or "id",
+        display_name=user.display_name,
+        scope=await scope_for_user(session, user),
+    )
+
+
+@dataclass(frozen=True)
+class ResponseRow:
+    """A response with its family and village, as read in the current transaction."""
+
+    id: int
+    version: int
+    status: ResponseStatus
+    cadre_id: int
+    cursor: str | None
+    submitted_at: datetime | None
+    updated_at: datetime
+    score_pct: float | None
+    band: str | None
+    instrument_id: str
+    instrument_version: str
+    family: FamilyLabel
+
+    @property
+    def ever_submitted(self) -> bool:
+        """Submitted now or before (a reopened response is still audited)."""
+        return self.submitted_at is not None
+
+
+def _row(response: Response, family: Family, name: str, level: Any) -> ResponseRow:
+    return ResponseRow(
+        id=response.id,
+        version=response.version,
+        status=response.status,
+        cadre_id=response.cadre_id,
+        cursor=response.current_question,
+        submitted_at=response.submitted_at,
+        updated_at=response.updated_at,
+        score_pct=response.family_score_pct,
+        band=response.family_band,
+        instrument_id=response.instrument_id,
+        instrument_version=response.instrument_version,
+        family=FamilyLabel.of(family, name, level),
+    )
+
+
+def _own(user: ActingUser) -> ColumnElement[bool]:
+    """A cadre writes only her own responses, and only while the village is hers."""
+    return (Response.cadre_id == user.id) & user.scope.filter_codes(Family.village_code)
+
+
+def _response_query() -> Any:
+    return (
+        select(Response, Family, Area.name, Area.level)
+        .join(Family, Family.id == Response.family_id)
+        .join(Area, Area.code == Family.village_code)
+    )
+
+
+async def load_response(
+    session: AsyncSession, user: ActingUser, response_id: int
+) -> ResponseRow | None:
+    """The user's own response `response_id`, or None (unknown, another cadre's, out of scope:
+    the three are indistinguishable on purpose)."""
+    rows = await session.execute(_response_query().where(Response.id == response_id, _own(user)))
+    found = rows.first()
+    return _row(*found) if found is not None else None
+
+
+async def own_responses(
+    session: AsyncSession,
+    user: ActingUser,
+    *,
+    status: ResponseStatus | None = None,
+    period: int | None = None,
+    limit: int | None = None,
+) -> list[ResponseRow]:
+    """The user's own responses in scope, most recently touched first."""
+    query = _response_query().where(_own(user))
+    if status is not None:
+        query = query.where(Response.status == status)
+    if period is not None:
+        query = query.where(Family.period == period)
+    query = query.order_by(Response.updated_at.desc(), Response.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    rows = await session.execute(query)
+    return [_row(*found) for found in rows.all()]
+
+
+async def visible_responses(
+    session: AsyncSession,
+    user: ActingUser,
+    *,
+    period: int,
+    limit: int | None = None,
+) -> list[tuple[ResponseRow, str]]:
+    """Responses of the period the user may list, with the cadre's name: a kader's own, an
+    official's every response in their scope. Most recently touched first."""
+    where = _own(user) if user.is_kader else user.scope.filter_codes(Family.village_code)
+    query = (
+        select(Response, Family, Area.name, Area.level, AppUser.display_name)
+        .join(Family, Family.id == Response.family_id)
+        .join(Area, Area.code == Family.village_code)
+        .join(AppUser, AppUser.id == Response.cadre_id)
+        .where(where, Family.period == period)
+        .order_by(Response.updated_at.desc(), Response.id.desc())
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = await session.execute(query)
+    return [
+        (_row(response, family, name, level), cadre)
+        for response, family, name, level, cadre in rows.all()
+    ]
+
+
+async def load_answers(session: AsyncSession, response_id: int) -> StoredAnswers:
+    rows = await session.execute(
+        select(Answer.question, Answer.value).where(Answer.response_id == response_id)
+    )
+    return {question: value for question, value in rows.all()}
+
+
+async def load_answers_of(
+    session: AsyncSession, response_ids: Sequence[int]
+) -> dict[int, StoredAnswers]:
+    """Stored answers of several responses in one query."""
+    out: dict[int, StoredAnswers] = {rid: {} for rid in response_ids}
+    if not response_ids:
+        return out
+    rows = await session.execute(
+        select(Answer.response_id, Answer.question, Answer.value).where(
+            Answer.response_id.in_(list(response_ids))
+        )
+    )
+    for response_id, question, value in rows.all():
+        out[response_id][question] = value
+    return out
+
+
+def typed_answers(instrument: Instrument, stored: Mapping[str, str | None]) -> dict[str, Value]:
+    """Stored texts as the engine's typed values; answers to questions the instrument does not
+    have (an older version's) are left out, and a value that no longer parses is dropped."""
+    out: dict[str, Value] = {}
+    for name, text in stored.items():
+        if not instrument.has_question(name):
+            continue
+        try:
+            out[name] = from_storage(instrument.question(name), text)
+        except ValueError:
+            continue
+    return out
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+async def claim_update(session: AsyncSession, update_id: int, telegram_id: int | None) -> bool:
+    """Record a Telegram update as handled; False when it was handled before (or is being
+    handled by a transaction that then commits: the insert waits for it)."""
+    statement = (
+        _insert_for(session)(ProcessedUpdate)
+        .values(update_id=update_id, telegram_id=telegram_id, processed_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
+        .returning(ProcessedUpdate.update_id)
+    )
+    return (await session.execute(statement)).first() is not None
+
+
+async def bump_version(
+    session: AsyncSession, response_id: int, seen_version: int, **values: Any
+) -> bool:
+    """The optimistic lock: bump the version if it is still `seen_version`, setting `values` too.
+    False (nothing written) when the response changed since it was read."""
+    result = await session.execute(
+        update(Response)
+        .where(Response.id == response_id, Response.version == seen_version)
+        .values(version=Response.version + 1, updated_at=utcnow(), **values)
+        .returning(Response.version)
+    )
+    return result.first() is not None
+
+
+@dataclass(frozen=True)
+class AnswerWrite:
+    question: str
+    value: str | None
+
+
+async def upsert_answers(
+    session: AsyncSession,
+    response_id: int,
+    writes: Iterable[AnswerWrite],
+    *,
+    user_id: int,
+    update_id: int | None,
+) -> None:
+    """Insert or replace answers (one row per response and question), with who and when."""
+    now = utcnow()
+    rows = [
+        {
+            "response_id": response_id,
+            "question": w.question,
+            "value": w.value,
+            "answered_at": now,
+            "answered_by": user_id,
+            "update_id": update_id,
+        }
+        for w in writes
+    ]
+    if not rows:
+        return
+    statement = _insert_for(session)(Answer)
+    statement = statement.on_conflict_do_update(
+        index_elements=[Answer.response_id, Answer.question],
+        set_={
+            "value": statement.excluded.value,
+            "answered_at": statement.excluded.answered_at,
+            "answered_by": statement.excluded.answered_by,
+            "update_id": statement.excluded.update_id,
+        },
+    )
+    await session.execute(statement, rows)
+
+
+async def delete_answers(session: AsyncSession, response_id: int, questions: Sequence[str]) -> None:
+    if questions:
+        await session.execute(
+            delete(Answer).where(
+                Answer.response_id == response_id, Answer.question.in_(list(questions))
+            )
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    question: str
+    old: str | None
+    new: str | None
+    reason: str
+
+
+async def write_changes(
+    session: AsyncSession, response_id: int, changes: Sequence[Change], *, user_id: int
+) -> None:
+    """Audit rows for changes to a response that was submitted (old, new, who, when, why)."""
+    if not changes:
+        return
+    now = utcnow()
+    await session.execute(
+        insert(AnswerChange),
+        [
+            {
+                "response_id": response_id,
+                "question": c.question,
+                "old_value": c.old,
+                "new_value": c.new,
+                "changed_by": user_id,
+                "changed_at": now,
+                "reason": c.reason[:200],
+            }
+            for c in changes
+        ],
+    )
+
+
+async def count_answers(session: AsyncSession, response_id: int) -> int:
+    found = await session.scalar(
+        select(func.count()).select_from(Answer).where(Answer.response_id == response_id)
+    )
+    return int(found or 0)

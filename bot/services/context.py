@@ -1,0 +1,80 @@
+"""What every service needs: the database, the current instrument, the local time zone.
+
+One `ServiceContext` is built by the composition root and passed to each service call, so the
+services hold no global state and a test can run two instruments side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.engine import READ_ONLY, SessionFactory, run_in_transaction
+from bot.settings import Settings
+from ikk_core.instrument import Instrument
+from ikk_core.instrument_io import load_default_instrument
+
+__all__ = ["Actor", "ServiceContext", "actor_id"]
+
+T = TypeVar("T")
+
+
+class Actor(Protocol):
+    """Whoever acts: an `AppUser` row, or anything else with the user's database id."""
+
+    @property
+    def id(self) -> int: ...
+
+
+def actor_id(actor: Actor | int) -> int:
+    return actor if isinstance(actor, int) else actor.id
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """The session factory, the instrument new answers are checked and scored with, the zone."""
+
+    session_factory: SessionFactory
+    instrument: Instrument
+    timezone: str = "Asia/Makassar"
+
+    @classmethod
+    def create(
+        cls,
+        session_factory: SessionFactory,
+        settings: Settings | None = None,
+        instrument: Instrument | None = None,
+    ) -> ServiceContext:
+        return cls(
+            session_factory=session_factory,
+            instrument=instrument or load_default_instrument(),
+            timezone=settings.timezone if settings is not None else "Asia/Makassar",
+        )
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def current_period(self, now: datetime | None = None) -> int:
+        """The survey year now in local time (WITA): at 00:30 WITA on 1 January the new year
+        has begun for the cadre although UTC still says 31 December."""
+        moment = now or datetime.now(UTC)
+        return moment.astimezone(self.tz).year
+
+    async def write(self, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `fn` as one write transaction, retried on lock errors, committed on return."""
+        return await run_in_transaction(self.session_factory, fn)
+
+    async def read(self, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `fn` as one read-only transaction (no write lock on SQLite)."""
+
+        async def reading(session: AsyncSession) -> T:
+            await session.connection(execution_options=READ_ONLY)
+            return await fn(session)
+
+        return await run_in_transaction(self.session_factory, reading)

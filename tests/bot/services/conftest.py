@@ -1,0 +1,192 @@
+"""A small world for the service tests, on both databases: areas, people, the worked example.
+
+Areas: the demo set (province, its kabupaten/kota, Kecamatan Sampanahan of Kabupaten Kotabaru
+with 10 villages) plus one kecamatan and village of Kabupaten Tanah Laut, for "another kabupaten".
+People: two kader of Desa Sampanahan, one kader of Desa Sepapah and of Desa Batakan (Tanah Laut),
+a pejabat of Kotabaru, a pejabat of Tanah Laut and a provincial admin.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.engine import SessionFactory, run_in_transaction
+from bot.db.models import Role
+from bot.repositories.areas import import_areas, read_area_rows
+from bot.repositories.users import add_user
+from bot.services.answering import confirm_answer, current_position, record_answer
+from bot.services.context import ServiceContext
+from bot.services.families import start_family
+from bot.services.outcomes import Outcome
+from bot.services.submission import submit
+from ikk_core.instrument_io import load_default_instrument
+
+PERIOD = 2025
+SAMPANAHAN = "63.02.12.2005"
+SEPAPAH = "63.02.12.2001"
+KECAMATAN = "63.02.12"
+KOTABARU = "63.02"
+BATAKAN = "63.01.01.2001"
+TANAH_LAUT = "63.01"
+PROVINCE = "63"
+
+AREAS_CSV = """kode,nama
+63,Kalimantan Selatan
+63.01,Kabupaten Tanah Laut
+63.01.01,Panyipatan
+63.01.01.2001,Batakan
+63.02,Kabupaten Kotabaru
+63.02.12,Sampanahan
+63.02.12.2001,Sepapah
+63.02.12.2002,Sungai Betung
+63.02.12.2005,Sampanahan
+"""
+
+_update_ids = itertools.count(1_000)
+
+
+def next_update_id() -> int:
+    """A Telegram update id never used before in this test session."""
+    return next(_update_ids)
+
+
+@dataclass(frozen=True)
+class World:
+    ctx: ServiceContext
+    kader: int  # Desa Sampanahan
+    kader2: int  # Desa Sampanahan too
+    kader_sepapah: int  # another village of the same kecamatan
+    kader_batakan: int  # Tanah Laut
+    pejabat_kotabaru: int
+    pejabat_tanah_laut: int
+    admin: int
+
+
+async def _populate(session_factory: SessionFactory) -> dict[str, int]:
+    async def work(session: AsyncSession) -> dict[str, int]:
+        rows, rejected = read_area_rows(AREAS_CSV)
+        assert not rejected
+        await import_areas(session, rows)
+        people = {
+            "kader": (101, Role.KADER, SAMPANAHAN, "Siti Kader"),
+            "kader2": (102, Role.KADER, SAMPANAHAN, "Rina Kader"),
+            "kader_sepapah": (103, Role.KADER, SEPAPAH, "Nur Kader"),
+            "kader_batakan": (104, Role.KADER, BATAKAN, "Dewi Kader"),
+            "pejabat_kotabaru": (201, Role.PEJABAT, KOTABARU, "Pak Camat"),
+            "pejabat_tanah_laut": (202, Role.PEJABAT, TANAH_LAUT, "Bu Kadis"),
+            "admin": (301, Role.ADMIN, PROVINCE, "Operator DP3A"),
+        }
+        ids = {}
+        for key, (telegram_id, role, area, name) in people.items():
+            user = await add_user(
+                session, telegram_id=telegram_id, role=role, area_code=area, display_name=name
+            )
+            ids[key] = user.id
+        return ids
+
+    return await run_in_transaction(session_factory, work)
+
+
+@pytest.fixture
+async def world(session_factory: SessionFactory) -> World:
+    ids = await _populate(session_factory)
+    ctx = ServiceContext(session_factory=session_factory, instrument=load_default_instrument())
+    return World(ctx=ctx, **ids)
+
+
+# ------------------------------------------------------------------ the spec's worked example
+
+NEGATIVE = frozenset({"KSP1", "KSP2", "KSP3", "KSB5", "KE8"})
+INDICATOR_QUESTIONS = (
+    "LS1", "LS2", "LS3", "KF1", "KF2", "KF3", "KF4", "KF5", "KF6",
+    "KE1", "KE3", "KE4", "KE5", "KE6", "KE7", "KE8",
+    "KSP1", "KSP2", "KSP3", "KSP4", "KSP5", "KSP6",
+    "KSB1", "KSB2", "KSB3", "KSB4", "KSB5", "KSB6",
+)
+
+
+def _entered(profile: Mapping[str, str], exceptions: Mapping[str, str]) -> dict[str, str]:
+    """What the cadre would enter for every question the family could be asked: "Ya" to every
+    positive question, "Tidak" to every event (negative) question, then the exceptions."""
+    entered = dict(profile)
+    for name in INDICATOR_QUESTIONS:
+        entered[name] = "tidak" if name in NEGATIVE else "ya"
+    entered.update(exceptions)
+    return entered
+
+
+# A: couple, no children, no elderly, 2 members, 2.000.000 → 18 of 18 met.
+FAMILY_A = _entered(
+    {"H_KEPALA": "Ahmad Fauzi", "H_RT": "1", "H_ANGGOTA": "2", "P_PASANGAN": "ya",
+     "P_ANAK": "tidak", "P_LANSIA": "tidak", "P_PENDAPATAN": "2.000.000"},
+    {},
+)
+# B: couple with children (balita, school age), 5 members, 2 juta (400.000 per capita):
+# LS2, KE5 not met, KE8 and KSP2 happened → 26 applicable, 21 met.
+FAMILY_B = _entered(
+    {"H_KEPALA": "Budi Santoso", "H_RT": "2", "H_ANGGOTA": "5", "P_PASANGAN": "ya",
+     "P_ANAK": "ya", "P_BALITA": "ya", "P_BADUTA": "tidak", "P_LAHIR2": "tidak",
+     "P_SEKOLAH": "ya", "P_LANSIA": "tidak", "P_PENDAPATAN": "2 juta"},
+    {"LS2": "tidak", "KE5": "tidak", "KE8": "ya", "KSP2": "ya"},
+)
+# C: no couple, children (school age), elderly, 3 members, 1.500.000: KF1, KE1, KE6 not met
+# → 21 applicable, 17 met.
+FAMILY_C = _entered(
+    {"H_KEPALA": "Citra Lestari", "H_RT": "3", "H_ANGGOTA": "3", "P_PASANGAN": "tidak",
+     "P_ANAK": "ya", "P_BALITA": "tidak", "P_LAHIR2": "tidak", "P_SEKOLAH": "ya",
+     "P_LANSIA": "ya", "P_PENDAPATAN": "Rp 1.500.000"},
+    {"KF1": "tidak", "KE1": "tidak", "KE6": "tidak"},
+)
+WORKED_EXAMPLE = {"A": FAMILY_A, "B": FAMILY_B, "C": FAMILY_C}
+
+
+async def answer_all(
+    ctx: ServiceContext, actor: int, response_id: int, entered: Mapping[str, str]
+) -> Outcome:
+    """Answer whatever is asked, as the cadre would, until the review card is shown."""
+    shown = await current_position(ctx, actor, response_id)
+    for _ in range(200):
+        position = shown.position
+        assert position is not None, shown
+        if position.prompt is None:
+            return shown
+        question = position.prompt.question
+        shown = await record_answer(
+            ctx, actor, response_id, question, entered[question], position.version,
+            next_update_id(),
+        )
+        if shown.kind == "confirm":
+            assert shown.pending_value is not None
+            shown = await confirm_answer(
+                ctx, actor, response_id, question, shown.pending_value, position.version,
+                next_update_id(),
+            )
+        assert shown.kind == "recorded", (question, shown.kind, shown.message)
+    raise AssertionError("questionnaire did not end")
+
+
+async def enter_family(
+    ctx: ServiceContext,
+    actor: int,
+    entered: Mapping[str, str],
+    *,
+    village: str = SAMPANAHAN,
+    period: int = PERIOD,
+    submit_it: bool = True,
+) -> Outcome:
+    """Start a family, answer everything, and (by default) submit it."""
+    started = await start_family(ctx, actor, village, period, next_update_id())
+    assert started.kind == "started" and started.position is not None, started
+    response_id = started.position.response_id
+    at_review = await answer_all(ctx, actor, response_id, entered)
+    if not submit_it:
+        return at_review
+    assert at_review.position is not None
+    done = await submit(ctx, actor, response_id, at_review.position.version, next_update_id())
+    assert done.kind == "submitted", (done.kind, done.message, done.missing)
+    return done
