@@ -342,7 +342,7 @@ async def count_areas_by_level(session: AsyncSession, scope: Scope) -> dict[Area
         .where(scope.filter_codes(Area.code))
         .group_by(Area.level)
     )
-    return {level: count for level, count in result.tuples().all()}
+    return {level: count for level, count in result.all()}
 
 
 # ------------------------------------------------------------------------------------- search

@@ -157,7 +157,7 @@ async def list_users(
             .where(UserArea.user_id.in_(ids))
             .order_by(UserArea.area_code)
         )
-        for user_id, code in links.tuples().all():
+        for user_id, code in links.all():
             villages[user_id].append(code)
     return [
         UserSummary(
