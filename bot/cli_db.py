@@ -68,9 +68,6 @@ areas_app = typer.Typer(
 users_app = typer.Typer(no_args_is_help=True, help="Pengguna: tambah, daftar, nonaktifkan.")
 invite_app = typer.Typer(no_args_is_help=True, help="Undangan pendaftaran lewat tautan Telegram.")
 
-_console = Console(highlight=False, soft_wrap=True)
-
-
 def _fail(message: str, code: int) -> typer.Exit:
     typer.echo(f"Galat: {message}", err=True)
     return typer.Exit(code)
@@ -284,7 +281,7 @@ def users_list(
             )
         return table
 
-    _console.print(run_with_database(action))
+    Console(highlight=False).print(run_with_database(action))
 
 
 @users_app.command("deactivate")
