@@ -1,7 +1,24 @@
 """A Telegram Bot API emulator on 127.0.0.1, so the real PTB ``Application`` runs offline.
 
 Tests and the offline demo start a :class:`TelegramEmulator`, point the bot at
-``emulator.base_url``, and act as users through :class:`EmulatedUser`.
+``emulator.base_url``, and act as users through :class:`EmulatedUser`::
+
+    async with TelegramEmulator() as emu:
+        app = (ApplicationBuilder().token(emu.token).base_url(emu.base_url)
+               .base_file_url(emu.base_file_url).build())
+        async with app:
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            await app.start()
+            await app.post_init(app)          # run_polling() would do this; we don't use it
+            siti = emu.user(1001, "Siti")
+            await siti.send("/start inv_abc")
+            await siti.wait_reply()
+            await siti.tap("Ya")
+            await siti.wait_reply()
+            print(siti.transcript())
+            emu.release_pollers()             # the Updater stops at once
+            await app.updater.stop()
+            await app.stop()
 """
 
 from bot.emulator.client import EmulatedUser, command_entities

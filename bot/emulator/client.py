@@ -22,7 +22,7 @@ from bot.emulator.state import (
     ChatState,
     JsonDict,
 )
-from bot.emulator.transcript import render_message, render_transcript
+from bot.emulator.transcript import render_message
 
 if TYPE_CHECKING:
     from bot.emulator.server import TelegramEmulator
@@ -317,10 +317,7 @@ class EmulatedUser:
 
     def transcript(self) -> str:
         """The private chat as readable lines: "Bot: ...", "Siti: ...", buttons as [Ya] [Tidak]."""
-        chat = self._emu.state.known_chat(self.id)
-        if chat is None:
-            return ""
-        return render_transcript(chat, self._names())
+        return self._emu.transcript(self.id)
 
     # -- internals -------------------------------------------------------------------------
 

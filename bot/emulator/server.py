@@ -34,6 +34,7 @@ from bot.emulator.state import (
     EmulatorState,
     JsonDict,
 )
+from bot.emulator.transcript import render_transcript
 from bot.emulator.updates import UpdateQueue
 from bot.emulator.webhook import WebhookDelivery, WebhookSender
 
@@ -294,11 +295,11 @@ class TelegramEmulator:
         ``since`` is a call ``seq``: only later calls are returned.
         """
         wanted = method.lower() if method else None
+        # seq n is stored at index n - 1 (calls are only appended), so slicing skips old ones.
         return [
             call
-            for call in self.state.calls
-            if call.seq > since
-            and (wanted is None or call.method.lower() == wanted)
+            for call in self.state.calls[max(0, since) :]
+            if (wanted is None or call.method.lower() == wanted)
             and (chat_id is None or call.chat_id == chat_id)
             and (include_transport or wanted is not None or not is_transport(call.method))
         ]
@@ -313,6 +314,14 @@ class TelegramEmulator:
         if chat is None:
             return []
         return [m for m in chat.messages if m.from_bot and (include_deleted or not m.deleted)]
+
+    def transcript(self, chat_id: int) -> str:
+        """A chat as readable lines ("Bot: ..." / "Siti: ..."); "" for an unknown chat."""
+        chat = self.state.chats.get(chat_id)
+        if chat is None:
+            return ""
+        names = {uid: str(p.get("first_name", uid)) for uid, p in self.state.users.items()}
+        return render_transcript(chat, names)
 
     def commands(
         self, scope: JsonDict | None = None, language_code: str = ""
