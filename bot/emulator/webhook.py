@@ -22,6 +22,7 @@ from bot.emulator.updates import QueuedUpdate, UpdateQueue
 _LOG = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+UNREACHABLE_RETRY_DELAY = 0.5
 
 
 @dataclass(frozen=True)
@@ -104,18 +105,26 @@ class WebhookSender:
                     await self._queue.wait_changed(1.0)
                     continue
                 config = self.config
-                if await self._deliver(session, config, item) or self.config == config:
+                delivered = await self._deliver(session, config, item)
+                if delivered or (self.config == config and not self._closing):
                     self._queue.ack(item)
 
     async def _deliver(
         self, session: aiohttp.ClientSession, config: WebhookConfig, item: QueuedUpdate
     ) -> bool:
+        """POST one update until it is accepted, refused too often, or the webhook changes.
+
+        An HTTP error answer counts towards giving up (Telegram drops the update after a few
+        attempts); an unreachable server does not, so updates wait while the bot is down.
+        """
         headers = {"Content-Type": "application/json"}
         if config.secret_token:
             headers[SECRET_HEADER] = config.secret_token
         body = json.dumps(item.payload, ensure_ascii=False).encode("utf-8")
-        delays = (*self._retry_delays, None)
-        for attempt, delay in enumerate(delays, start=1):
+        refusals = unreachable = 0
+        attempt = 0
+        while True:
+            attempt += 1
             status, error = await self._post(session, config.url, body, headers)
             self.deliveries.append(
                 WebhookDelivery(item.update_id, attempt, status, error, time.monotonic())
@@ -124,12 +133,24 @@ class WebhookSender:
                 return True
             self.last_error_date = int(time.time())
             self.last_error_message = error or f"Wrong response from the webhook: {status}"
-            if delay is None or self.config != config:
-                break
+            if self.config != config or self._closing:
+                return False
+            if status is None:
+                unreachable += 1
+                delay = self._delay(unreachable)
+            else:
+                refusals += 1
+                if refusals > len(self._retry_delays):
+                    self.given_up.append(item.update_id)
+                    _LOG.warning("webhook delivery of update %s given up", item.update_id)
+                    return False
+                delay = self._delay(refusals)
             await asyncio.sleep(delay)
-        self.given_up.append(item.update_id)
-        _LOG.warning("webhook delivery of update %s given up", item.update_id)
-        return False
+
+    def _delay(self, failures: int) -> float:
+        if not self._retry_delays:
+            return UNREACHABLE_RETRY_DELAY
+        return self._retry_delays[min(failures, len(self._retry_delays)) - 1]
 
     @staticmethod
     async def _post(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import aiohttp
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken
+from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken
 
 from bot.emulator import EmulatedUser, TelegramEmulator
 
@@ -174,3 +175,13 @@ async def test_get_me_returns_a_complete_bot_user(emulator: TelegramEmulator, bo
 
     assert (me.id, me.is_bot, me.username) == (emulator.bot_id, True, "ikk_test_bot")
     assert me.can_join_groups is True and me.supports_inline_queries is False
+
+
+async def test_unknown_methods_and_files_are_404(emulator: TelegramEmulator, bot: Bot) -> None:
+    with pytest.raises(EndPointNotFound):
+        await bot.do_api_request("sendHologram", api_kwargs={"chat_id": 1})
+    url = f"{emulator.base_file_url}{emulator.token}/x/y.png"
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        body = await response.json()
+
+    assert (response.status, body["ok"], body["description"]) == (404, False, "Not Found")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import WEBHOOK_SECRET, EchoBot
+from conftest import WEBHOOK_SECRET, EchoBot, free_port
 from telegram import Bot
 from telegram.error import Conflict
 
@@ -25,8 +26,8 @@ async def test_webhook_round_trip_delivers_updates_with_the_secret(
     await siti.tap("Tidak")
     assert [m.text for m in await siti.wait_reply()] == ["Jawaban: Tidak"]
 
-    deliveries = emulator.webhook_deliveries()
-    assert [d.status for d in deliveries] == [200, 200]
+    await emulator.wait_for(lambda: len(emulator.webhook_deliveries()) == 2, what="2 deliveries")
+    assert [d.status for d in emulator.webhook_deliveries()] == [200, 200]
     assert emulator.webhook.config is not None
     assert emulator.webhook.config.url == url
     assert emulator.webhook.config.secret_token == WEBHOOK_SECRET
@@ -92,7 +93,7 @@ class FlakyReceiver:
 
     def __init__(self, failures: int) -> None:
         self.failures = failures
-        self.received: list[tuple[str, str | None, dict[str, object]]] = []
+        self.received: list[tuple[str, str | None, dict[str, Any]]] = []
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -126,7 +127,7 @@ async def test_a_failing_webhook_is_retried_with_backoff_as_exact_json(
     await bot.set_webhook(url, secret_token="s3cret")
     siti = emulator.user(1001)
     await siti.send("halo")
-    await emulator.wait_for(lambda: len(receiver.received) == 3, what="three attempts")
+    await emulator.wait_for(lambda: len(emulator.webhook_deliveries()) == 3, what="three attempts")
 
     deliveries = emulator.webhook_deliveries()
     assert [(d.attempt, d.status) for d in deliveries] == [(1, 500), (2, 500), (3, 200)]
@@ -134,7 +135,7 @@ async def test_a_failing_webhook_is_retried_with_backoff_as_exact_json(
     content_type, secret, body = receiver.received[-1]
     assert (content_type, secret) == ("application/json", "s3cret")
     message = body["message"]
-    assert isinstance(message, dict) and message["text"] == "halo"
+    assert message["text"] == "halo"
     assert message["from"]["id"] == siti.id
     info = await bot.get_webhook_info()
     assert info.last_error_message == "Wrong response from the webhook: 500"
@@ -153,3 +154,33 @@ async def test_deleting_the_webhook_keeps_pending_updates_for_polling_unless_dro
     assert [u.message.text for u in updates if u.message] == ["satu", "dua"]
     await bot.delete_webhook(drop_pending_updates=True)
     assert await bot.get_updates(timeout=0) == ()
+
+
+async def test_updates_wait_while_the_webhook_is_unreachable_and_arrive_once_it_is_up(
+    emulator: TelegramEmulator, bot: Bot
+) -> None:
+    port = free_port()
+    await bot.set_webhook(f"http://127.0.0.1:{port}/hook")
+    siti = emulator.user(1001)
+    await siti.send("halo")
+    await emulator.wait_for(
+        lambda: len(emulator.webhook_deliveries()) >= 2, what="two failed attempts"
+    )
+    assert all(d.status is None for d in emulator.webhook_deliveries())
+    assert (await bot.get_webhook_info()).pending_update_count == 1
+
+    receiver = FlakyReceiver(failures=0)
+    app = web.Application()
+    app.router.add_post("/hook", receiver.handle)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await emulator.wait_for(lambda: emulator.updates.pending == 0, what="the delivery")
+    finally:
+        await runner.cleanup()
+
+    assert emulator.webhook_deliveries()[-1].ok
+    assert [body["message"]["text"] for _, _, body in receiver.received] == ["halo"]
+    assert emulator.webhook.given_up == []
+    assert (await bot.get_webhook_info()).pending_update_count == 0
