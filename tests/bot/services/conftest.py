@@ -16,15 +16,22 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import SessionFactory, run_in_transaction
-from bot.db.models import Role
+from bot.db.models import Response, Role
 from bot.repositories.areas import import_areas, read_area_rows
+from bot.repositories.families import set_identity
+from bot.repositories.responses import AnswerWrite, upsert_answers
 from bot.repositories.users import add_user
 from bot.services.answering import confirm_answer, current_position, record_answer
 from bot.services.context import ServiceContext
 from bot.services.families import start_family
 from bot.services.outcomes import Outcome
 from bot.services.submission import submit
+from conversations.engine import Accepted, current_question
+from conversations.engine import answer as engine_answer
+from ikk_core.expressions import Value
+from ikk_core.instrument import Instrument
 from ikk_core.instrument_io import load_default_instrument
+from ikk_core.values import to_storage
 
 PERIOD = 2025
 SAMPANAHAN = "63.02.12.2005"
@@ -170,6 +177,38 @@ async def answer_all(
     raise AssertionError("questionnaire did not end")
 
 
+def engine_answers(instrument: Instrument, entered: Mapping[str, str]) -> dict[str, Value]:
+    """The answers the engine keeps when `entered` is typed question by question (no database)."""
+    answers: dict[str, Value] = {}
+    while (question := current_question(instrument, answers)) is not None:
+        result = engine_answer(instrument, question.name, entered[question.name], answers,
+                               confirmed=True)
+        assert isinstance(result, Accepted), result
+        answers = dict(result.answers)
+    return answers
+
+
+async def _store_answers(
+    ctx: ServiceContext, actor: int, response_id: int, entered: Mapping[str, str]
+) -> None:
+    """Write every answer of a family in one transaction, as the chat would have stored them."""
+    answers = engine_answers(ctx.instrument, entered)
+
+    async def work(session: AsyncSession) -> None:
+        await upsert_answers(
+            session, response_id,
+            [AnswerWrite(name, to_storage(value)) for name, value in answers.items()],
+            user_id=actor, update_id=None,
+        )
+        response = await session.get(Response, response_id)
+        assert response is not None
+        await set_identity(session, response.family_id, str(answers["H_KEPALA"]),
+                           int(answers["H_RT"]))  # type: ignore[arg-type]
+        response.version += 1
+
+    await run_in_transaction(ctx.session_factory, work)
+
+
 async def enter_family(
     ctx: ServiceContext,
     actor: int,
@@ -178,12 +217,22 @@ async def enter_family(
     village: str = SAMPANAHAN,
     period: int = PERIOD,
     submit_it: bool = True,
+    by_chat: bool = False,
 ) -> Outcome:
-    """Start a family, answer everything, and (by default) submit it."""
+    """Start a family, answer everything, and (by default) submit it, through the services.
+
+    `by_chat` answers question by question with `record_answer` (slow, what a cadre does);
+    otherwise the answers the engine would keep are written in one transaction, and the family
+    is started and submitted through the services all the same (the report tests' fast path).
+    """
     started = await start_family(ctx, actor, village, period, next_update_id())
     assert started.kind == "started" and started.position is not None, started
     response_id = started.position.response_id
-    at_review = await answer_all(ctx, actor, response_id, entered)
+    if by_chat:
+        at_review = await answer_all(ctx, actor, response_id, entered)
+    else:
+        await _store_answers(ctx, actor, response_id, entered)
+        at_review = await current_position(ctx, actor, response_id)
     if not submit_it:
         return at_review
     assert at_review.position is not None

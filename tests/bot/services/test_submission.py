@@ -41,7 +41,7 @@ async def test_submit_stores_the_scores_ikk_core_computes_for_the_same_answers(
     world: World, family: str, applicable: int, met: int, band: str
 ) -> None:
     entered = WORKED_EXAMPLE[family]
-    done = await enter_family(world.ctx, world.kader, entered)
+    done = await enter_family(world.ctx, world.kader, entered, by_chat=True)
     assert done.position is not None
     response_id = done.position.response_id
 

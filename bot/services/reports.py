@@ -1,0 +1,296 @@
+"""An area's IKK for an official (or a cadre's own village) from the STORED family scores.
+
+Design decision 3: scores are stored at submit, aggregates are computed. The database counts,
+per village and indicator, the submitted families meeting it and those it applies to (one
+grouped query); `ikk_core.aggregation` rolls the village counts up and computes indicator
+values, dimensions, the IKK and its category. Counts add up, so the area's result is exactly
+the result of its families taken as one set (what `ikk_core.aggregation.aggregate` gives over
+their score rows), and the villages below come out of the same computation, not N queries.
+
+An area outside the actor's scope gives None, exactly like an unknown area code.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Area, ResponseStatus
+from bot.repositories.responses import load_acting_user
+from bot.repositories.scores import (
+    ActivityRow,
+    IndicatorCount,
+    activity,
+    indicator_counts,
+    periods_with_data,
+)
+from bot.services.context import Actor, ServiceContext, actor_id
+from ikk_core.aggregation import Counts, results_from_counts, rollup_counts
+from ikk_core.areas import AreaLevel, is_village_code, short_label
+from ikk_core.instrument import Instrument
+from ikk_core.results import AreaResult
+
+__all__ = ["AreaLine", "AreaReport", "PeriodResult", "area_report"]
+
+
+@dataclass(frozen=True)
+class AreaLine:
+    """A village or sub-area of the report: its IKK (None while no family is submitted)."""
+
+    code: str
+    name: str
+    level: AreaLevel
+    submitted: int
+    drafts: int
+    result: AreaResult | None
+
+    @property
+    def label(self) -> str:
+        return short_label(self.level, self.name)
+
+
+@dataclass(frozen=True)
+class PeriodResult:
+    period: int
+    result: AreaResult
+    submitted: int
+
+
+@dataclass(frozen=True)
+class AreaReport:
+    """The IKK of one area in one period, with what an official reads around it.
+
+    `children` are the areas one level down (kecamatan of a kabupaten...), `villages` every
+    village of the area; both empty for a village. `previous` is the latest earlier period with
+    submitted families ("perubahan sejak 2024"). `outdated` counts submitted families whose
+    stored scores come from another instrument than the current one (run `ikk-bot rescore`).
+    """
+
+    code: str
+    name: str
+    level: AreaLevel
+    period: int
+    result: AreaResult
+    submitted: int
+    drafts: int
+    previous: PeriodResult | None
+    children: tuple[AreaLine, ...]
+    villages: tuple[AreaLine, ...]
+    periods: tuple[int, ...]
+    outdated: int
+    instrument_id: str
+    instrument_version: str
+
+    @property
+    def label(self) -> str:
+        return short_label(self.level, self.name)
+
+    @property
+    def change(self) -> float | None:
+        """IKK now minus IKK in the previous period (None without both)."""
+        if self.previous is None or self.previous.result.ikk is None or self.result.ikk is None:
+            return None
+        return self.result.ikk - self.previous.result.ikk
+
+
+@dataclass(frozen=True)
+class _AreaInfo:
+    code: str
+    name: str
+    level: AreaLevel
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class _Raw:
+    area: _AreaInfo
+    period: int
+    previous: int | None
+    periods: tuple[int, ...]
+    areas: tuple[_AreaInfo, ...]
+    counts: tuple[IndicatorCount, ...]
+    activity: tuple[ActivityRow, ...]
+
+
+async def _subtree(session: AsyncSession, code: str) -> list[_AreaInfo]:
+    rows = await session.execute(
+        select(Area.code, Area.name, Area.level, Area.parent_code).where(
+            (Area.code == code) | Area.code.like(f"{code}.%")
+        )
+    )
+    return [_AreaInfo(c, n, lv, p) for c, n, lv, p in rows.all()]
+
+
+async def _read(
+    ctx: ServiceContext, actor: Actor | int, area_code: str, period: int | None
+) -> _Raw | None:
+    instrument = ctx.instrument
+
+    async def work(session: AsyncSession) -> _Raw | None:
+        user = await load_acting_user(session, actor_id(actor))
+        if user is None or not user.scope.contains(area_code):
+            return None
+        area = await session.get(Area, area_code)
+        if area is None:
+            return None
+        available = await periods_with_data(session, area_code)
+        chosen = period if period is not None else max(available, default=ctx.current_period())
+        previous = max((p for p in available if p < chosen), default=None)
+        wanted = [chosen] if previous is None else [chosen, previous]
+        counts = await indicator_counts(
+            session, area_code, wanted,
+            instrument_id=instrument.id, instrument_version=instrument.version,
+        )
+        rows = await activity(session, area_code, wanted)
+        areas = await _subtree(session, area_code) if not is_village_code(area_code) else [
+            _AreaInfo(area.code, area.name, area.level, area.parent_code)
+        ]
+        return _Raw(
+            area=_AreaInfo(area.code, area.name, area.level, area.parent_code),
+            period=chosen,
+            previous=previous,
+            periods=tuple(sorted(available, reverse=True)),
+            areas=tuple(areas),
+            counts=tuple(counts),
+            activity=tuple(rows),
+        )
+
+    return await ctx.read(work)
+
+
+def _counts(
+    instrument: Instrument, rows: Sequence[IndicatorCount], families: Mapping[str, int]
+) -> Counts:
+    """ikk_core `Counts` per village from the grouped rows (indicators the instrument does not
+    have are ignored; an indicator without rows has no applicable family)."""
+    codes = tuple(sorted(families))
+    row_of = {code: i for i, code in enumerate(codes)}
+    column_of = {ind.code: j for j, ind in enumerate(instrument.indicators)}
+    numerator = np.zeros((len(codes), len(column_of)), dtype=np.int64)
+    denominator = np.zeros_like(numerator)
+    for row in rows:
+        i, j = row_of.get(row.village_code), column_of.get(row.indicator)
+        if i is None or j is None:
+            continue
+        numerator[i, j] = row.met
+        denominator[i, j] = row.applicable
+    family_counts = np.asarray([families[c] for c in codes], dtype=np.int64)
+    return Counts(codes, family_counts, numerator, denominator)
+
+
+def _empty(code: str, n_indicators: int) -> Counts:
+    zeros = np.zeros((1, n_indicators), dtype=np.int64)
+    return Counts((code,), np.zeros(1, dtype=np.int64), zeros, zeros.copy())
+
+
+def _area_total(counts: Counts, code: str) -> Counts:
+    return Counts(
+        (code,),
+        np.asarray([counts.families.sum()], dtype=np.int64),
+        counts.numerator.sum(axis=0, keepdims=True),
+        counts.denominator.sum(axis=0, keepdims=True),
+    )
+
+
+def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
+    """The report from the rows read (pure: numpy and ikk_core only)."""
+    area = raw.area
+    info = {a.code: a for a in raw.areas}
+    names = {a.code: a.name for a in raw.areas}
+    levels = {a.code: a.level.value for a in raw.areas}
+    submitted: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    drafts: dict[str, int] = defaultdict(int)
+    for row in raw.activity:
+        if row.status is ResponseStatus.SUBMITTED:
+            submitted[row.period][row.village_code] += row.count
+        elif row.period == raw.period:
+            drafts[row.village_code] += row.count
+    by_period: dict[int, list[IndicatorCount]] = defaultdict(list)
+    for count in raw.counts:
+        by_period[count.period].append(count)
+    n_indicators = len(instrument.indicators)
+
+    current = _counts(instrument, by_period[raw.period], submitted[raw.period])
+    if is_village_code(area.code):
+        rolled = current if current.codes else _empty(area.code, n_indicators)
+    else:
+        rolled = rollup_counts(current) if current.codes else _empty(area.code, n_indicators)
+    if area.code not in rolled.codes:
+        rolled = _empty(area.code, n_indicators)
+    # The roll-up also made the areas above this one: keep this area and what lies below it.
+    keep = [i for i, c in enumerate(rolled.codes) if c == area.code or c in info]
+    wanted = [rolled.codes[i] for i in keep]
+    rolled = Counts(
+        tuple(wanted), rolled.families[keep], rolled.numerator[keep], rolled.denominator[keep]
+    )
+    results = results_from_counts(instrument, rolled, names, levels)
+
+    def drafts_below(code: str) -> int:
+        return sum(n for v, n in drafts.items() if v == code or v.startswith(code + "."))
+
+    def line(code: str) -> AreaLine:
+        a = info[code]
+        result = results.get(code)
+        return AreaLine(
+            code=code,
+            name=a.name,
+            level=a.level,
+            submitted=result.families if result is not None else 0,
+            drafts=drafts_below(code),
+            result=result if result is not None and result.families > 0 else None,
+        )
+
+    village_level = is_village_code(area.code)
+    children = () if village_level else tuple(
+        line(a.code) for a in sorted(raw.areas, key=lambda a: a.code) if a.parent == area.code
+    )
+    villages = () if village_level else tuple(
+        line(a.code)
+        for a in sorted(raw.areas, key=lambda a: a.code)
+        if is_village_code(a.code) and a.code != area.code
+    )
+    previous: PeriodResult | None = None
+    if raw.previous is not None:
+        before = _counts(instrument, by_period[raw.previous], submitted[raw.previous])
+        total = _area_total(before, area.code)
+        result = results_from_counts(instrument, total, names, levels)[area.code]
+        previous = PeriodResult(raw.previous, result, int(total.families[0]))
+
+    per_village_outdated: dict[str, int] = defaultdict(int)
+    for count in by_period[raw.period]:
+        per_village_outdated[count.village_code] = max(
+            per_village_outdated[count.village_code], count.outdated
+        )
+    main = results[area.code]
+    return AreaReport(
+        code=area.code,
+        name=area.name,
+        level=area.level,
+        period=raw.period,
+        result=main,
+        submitted=main.families,
+        drafts=drafts_below(area.code),
+        previous=previous,
+        children=children,
+        villages=villages,
+        periods=raw.periods,
+        outdated=sum(per_village_outdated.values()),
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+    )
+
+
+async def area_report(
+    ctx: ServiceContext, actor: Actor | int, area_code: str, period: int | None = None
+) -> AreaReport | None:
+    """The IKK report of `area_code` for `period` (default: the latest period with submitted
+    families), or None when the area is unknown or outside the actor's scope."""
+    raw = await _read(ctx, actor, area_code, period)
+    if raw is None:
+        return None
+    return build_report(ctx.instrument, raw)
