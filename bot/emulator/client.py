@@ -241,20 +241,25 @@ class EmulatedUser:
         timeout: float = 5.0,  # noqa: ASYNC109 - an assertion deadline, not an I/O timeout
         *,
         quiet: float | None = None,
+        min_messages: int = 0,
     ) -> list[ChatMessage]:
         """Wait until the bot has reacted to the last action and then gone quiet.
 
         "Reacted" means at least one successful message, edit, delete or callback answer in
-        the chat of the last action; "quiet" means no bot call running or finished for
-        ``quiet`` seconds (default: the emulator's ``quiet_period``). Returns the bot messages
-        sent or edited since the action, in their current state.
+        the chat of the last action (and at least ``min_messages`` bot messages sent or
+        edited, for handlers that answer a tap first and edit after slow work); "quiet" means
+        no bot call running or finished for ``quiet`` seconds (default: the emulator's
+        ``quiet_period``). Returns the bot messages sent or edited since the action, in their
+        current state.
         """
         window = self._emu.quiet_period if quiet is None else quiet
         mark = self._mark
 
         def settled() -> bool:
-            return any(self._is_reaction(c) for c in self._emu.calls(since=mark)) and (
-                self._emu.idle_for() >= window
+            return (
+                any(self._is_reaction(c) for c in self._emu.calls(since=mark))
+                and self._emu.idle_for() >= window
+                and len(self.replies_since(mark)) >= min_messages
             )
 
         try:

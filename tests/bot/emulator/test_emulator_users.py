@@ -218,3 +218,24 @@ async def test_a_multiline_message_with_buttons_is_indented_under_the_speaker(
         "     [Ya] [Tidak]",
         "     [« Kembali]",
     ]
+
+
+async def test_wait_reply_can_insist_on_a_message_after_an_early_callback_answer(
+    emulator: TelegramEmulator, bot: Bot
+) -> None:
+    siti = emulator.user(1001)
+    await siti.send("/start")
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Kirim", callback_data="submit")]])
+    question = await bot.send_message(siti.chat_id, "Kirim data?", reply_markup=keyboard)
+    query = await siti.tap("Kirim")
+
+    async def answer_then_work() -> None:
+        await bot.answer_callback_query(query.query_id)
+        await asyncio.sleep(0.2)  # the slow database commit the handler does before editing
+        await bot.edit_message_text("Terkirim", siti.chat_id, question.message_id)
+
+    task = asyncio.create_task(answer_then_work())
+    replies = await siti.wait_reply(quiet=0.05, min_messages=1)
+    await task
+
+    assert [m.text for m in replies] == ["Terkirim"]
