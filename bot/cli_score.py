@@ -28,7 +28,7 @@ from ikk_core.answers_table import (
     prepare_answers,
     read_answers_file,
 )
-from ikk_core.areas import AreaLevel, display_name
+from ikk_core.areas import AreaLevel, display_name, normalize_name
 from ikk_core.formatting import format_integer, format_value
 from ikk_core.instrument import Instrument
 from ikk_core.instrument_io import InstrumentError, load_default_instrument, load_instrument
@@ -111,16 +111,20 @@ def score_file(
     path: Path, instrument: Instrument, names: Mapping[str, str], progress: Progress | None = None
 ) -> tuple[AnswersTable, list[AreaResult]]:
     """Check and score every row of the file; one result per village, in code order."""
-    raw = read_answers_file(path)
-    task = progress.add_task("Memeriksa jawaban", total=1) if progress else None
+    task = progress.add_task("Membaca berkas", total=None) if progress is not None else None
 
-    def advance(done: int, total: int) -> None:
+    def stage(description: str, done: int = 0, total: int | None = None) -> None:
         if progress is not None and task is not None:
-            progress.update(task, completed=done, total=total)
+            progress.update(task, description=description, completed=done, total=total)
 
-    table = prepare_answers(instrument, raw, VillageDirectory(names), advance)
-    if progress is not None:
-        progress.update(task, description="Menghitung IKK")  # type: ignore[arg-type]
+    raw = read_answers_file(path)
+    table = prepare_answers(
+        instrument,
+        raw,
+        VillageDirectory(names),
+        lambda done, total: stage("Memeriksa jawaban", done, total),
+    )
+    stage("Menghitung IKK")
     scores = score_frame(instrument, table.answers, table.village_codes)
     results = aggregate_by(instrument, scores, table.village_codes, names)
     return table, [results[code] for code in sorted(results)]
@@ -138,9 +142,12 @@ def to_json(instrument: Instrument, table: AnswersTable, areas: list[AreaResult]
 def _area_title(area: AreaResult) -> str:
     """ "Desa Sampanahan": the level word tells a desa from the kecamatan of the same name."""
     try:
-        return display_name(AreaLevel(area.level), area.name)
+        level = AreaLevel(area.level)
     except ValueError:
         return area.name
+    if normalize_name(area.name).startswith(level.value + " "):
+        return area.name  # the name already says its level ("Desa Sungai Raya")
+    return display_name(level, area.name)
 
 
 def _category_text(area: AreaResult) -> str:

@@ -90,7 +90,7 @@ def read_answers_file(path: Path) -> pd.DataFrame:
             frame = pd.read_csv(
                 io.StringIO(text),
                 sep=_sniff_separator(text),
-                dtype=str,
+                dtype=object,  # plain Python strings: hashed faster than pandas' str dtype
                 keep_default_na=False,
                 skipinitialspace=True,
                 quoting=csv.QUOTE_MINIMAL,
@@ -178,6 +178,15 @@ def _is_blank(cell: object) -> bool:
     return isinstance(cell, str) and cell.strip() in BLANK_CELLS
 
 
+def _parse_cell(instrument: Instrument, question: Question, cell: object) -> Value:
+    """One distinct cell; free text takes a shortcut (a column of names is all distinct)."""
+    if _is_blank(cell):
+        return None
+    if question.type == "text" and isinstance(cell, str):
+        return " ".join(cell.split())  # what parse_answer does to text, without its overhead
+    return parse_answer(instrument, question, cell)
+
+
 def _parse_column(
     instrument: Instrument, question: Question, column: pd.Series
 ) -> tuple[pd.Series, BoolArray, dict[int, str]]:
@@ -185,17 +194,19 @@ def _parse_column(
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     parsed: list[Value] = []
     errors: dict[int, str] = {}
-    for k, cell in enumerate(uniques):
+    for k, cell in enumerate(uniques.tolist()):
         try:
-            parsed.append(None if _is_blank(cell) else parse_answer(instrument, question, cell))
+            parsed.append(_parse_cell(instrument, question, cell))
         except AnswerError as exc:
             parsed.append(None)
             errors[k] = exc.message
     parsed.append(None)  # code -1 (a missing cell) indexes this last slot: no answer
     empty = np.asarray([v is None for v in parsed], dtype=np.bool_)[codes]
-    bad_codes = np.fromiter(errors, dtype=np.int64, count=len(errors))
-    bad_rows = np.flatnonzero(np.isin(codes, bad_codes))
-    row_errors = {int(i): errors[int(codes[i])] for i in bad_rows}
+    row_errors: dict[int, str] = {}
+    if errors:
+        bad_codes = np.fromiter(errors, dtype=np.int64, count=len(errors))
+        bad_rows = np.flatnonzero(np.isin(codes, bad_codes))
+        row_errors = {int(i): errors[int(codes[i])] for i in bad_rows}
     return _typed_from_codes(question, parsed, codes, column.index), empty, row_errors
 
 

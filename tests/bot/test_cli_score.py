@@ -5,11 +5,16 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
+import openpyxl
 import pytest
+from rich.progress import Progress, TaskID
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.cli_score import PROGRESS_MIN_ROWS, _progress, score_file
+from ikk_core.instrument_io import load_default_instrument
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "contoh-keluarga.csv"
 RED = ["KE2", "LS2", "KE5", "KE8", "KSP2", "KF1", "KE1", "KE6"]
@@ -156,3 +161,51 @@ def test_a_file_where_every_row_is_rejected_exits_1(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "Tidak ada keluarga yang dapat dinilai" in result.stdout
     assert "Baris ditolak (3)" in result.stdout
+
+
+def test_large_files_get_a_progress_bar_small_ones_do_not() -> None:
+    with _progress(10) as small:
+        assert small is None
+    with _progress(PROGRESS_MIN_ROWS) as large:
+        assert isinstance(large, Progress)
+
+
+class RecordingProgress(Progress):
+    """A progress bar that draws nothing and remembers every update it was given."""
+
+    def __init__(self) -> None:
+        super().__init__(disable=True)
+        self.updates: list[tuple[str | None, float | None, float | None]] = []
+
+    def update(self, task_id: TaskID, **changes: Any) -> None:
+        self.updates.append(
+            (changes.get("description"), changes.get("completed"), changes.get("total"))
+        )
+        super().update(task_id, **changes)
+
+
+def test_the_progress_bar_follows_reading_every_column_and_scoring() -> None:
+    progress = RecordingProgress()
+    with progress:
+        _, results = score_file(EXAMPLE, load_default_instrument(), {}, progress)
+    checking = [(done, total) for what, done, total in progress.updates
+                if what == "Memeriksa jawaban"]
+    # One step for the village column and one per answerable question (39), in order.
+    assert [done for done, _ in checking] == list(range(1, 41))
+    assert {total for _, total in checking} == {40}
+    assert progress.updates[-1][0] == "Menghitung IKK"
+    assert results[0].families == 3
+
+
+def test_an_xlsx_file_is_scored_like_its_csv(tmp_path: Path) -> None:
+    header, rows = example_rows()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append([int(c) if c.isdigit() else (c or None) for c in row])
+    path = tmp_path / "jawaban.xlsx"
+    book.save(path)
+    result = runner.invoke(app, ["score", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["areas"][0]["ikk"] == pytest.approx(87.5)
