@@ -1,0 +1,381 @@
+"""The Excel export of one area: summary, indicators and dimensions per village, family scores.
+
+For the next coordination meeting: officials re-sort and filter these numbers in Excel, so every
+number is stored as a number (percentages as 0–100 with two decimals shown, never text) and every
+sheet names the instrument and the period it was computed with. A family is identified by a number
+only; the head of family's name is written only when the caller says the reader may see it
+(`include_names`, admin only), and nowhere else: not in titles, not in the file's properties.
+
+The workbook is streamed (openpyxl write-only mode), so a kabupaten with tens of thousands of
+families is written in seconds and in constant memory.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from ikk_core.areas import AreaLevel, display_name
+from ikk_core.instrument import Band, Instrument
+from ikk_core.results import AreaResult, IndicatorResult
+
+__all__ = [
+    "NOT_APPLICABLE",
+    "SHEET_DIMENSIONS",
+    "SHEET_FAMILIES",
+    "SHEET_INDICATORS",
+    "SHEET_SUMMARY",
+    "FamilyRow",
+    "build_area_workbook",
+]
+
+SHEET_SUMMARY = "Ringkasan"
+SHEET_INDICATORS = "Indikator per desa"
+SHEET_DIMENSIONS = "Dimensi per desa"
+SHEET_FAMILIES = "Skor keluarga"
+
+#: Written for an indicator that does not apply to a family (score None).
+NOT_APPLICABLE = "NA"
+#: Written where an indicator or index has no value: the "–" of the reports, never 0 or 100.
+NO_VALUE = "–"
+WITA = ZoneInfo("Asia/Makassar")
+
+NUMBER_2 = "0.00"
+INTEGER = "0"
+#: Column headers start on this row; rows 1–3 name the sheet, the instrument and the period.
+HEADER_ROW = 5
+
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=14)
+_MUTED = Font(color="555555")
+_RED_FONT = Font(bold=True, color="9C0006")
+_RED_FILL = PatternFill("solid", fgColor="FFC7CE")
+_HEADER_FILL = PatternFill("solid", fgColor="DDE4EC")
+_SECTION_FILL = PatternFill("solid", fgColor="EEF1F4")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+_METHOD_NAMES = {
+    "dimension_mean": "rata-rata indeks dimensi",
+    "flat_mean": "rata-rata semua indikator",
+}
+# Characters XML 1.0 cannot carry; openpyxl refuses them, a Telegram name may contain them.
+_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
+
+
+@dataclass(frozen=True)
+class FamilyRow:
+    """One family's line in "Skor keluarga".
+
+    `number` identifies the family in the export (a stable per-export number or the family id):
+    it is how a reader refers to a family without a name. `head_name` is written only when the
+    workbook is built with `include_names=True`. `scores` maps indicator code to 1 (meets),
+    0 (does not) or None (does not apply).
+    """
+
+    number: int
+    village_code: str
+    village_name: str
+    rt: str
+    score: float | None
+    band: Band | None
+    scores: Mapping[str, int | None] = field(default_factory=dict)
+    head_name: str | None = None
+
+
+class _Sheet:
+    """A write-only worksheet with typed cell helpers: text is always text, numbers numbers."""
+
+    def __init__(self, workbook: Workbook, title: str, widths: Sequence[float]) -> None:
+        self.ws: Any = workbook.create_sheet(title)
+        for index, width in enumerate(widths, start=1):
+            self.ws.column_dimensions[get_column_letter(index)].width = width
+
+    def text(self, value: str | None, *, font: Font | None = None,
+             fill: PatternFill | None = None, wrap: bool = False) -> WriteOnlyCell:
+        """A text cell. Forced to type string so "=…" or "#N/A" in a village or person name is
+        shown as typed, never evaluated as a formula or an error."""
+        cell = WriteOnlyCell(self.ws, _ILLEGAL.sub("", value) if value else None)
+        if value:
+            cell.data_type = "s"
+        if font is not None:
+            cell.font = font
+        if fill is not None:
+            cell.fill = fill
+        if wrap:
+            cell.alignment = _WRAP
+        return cell
+
+    def number(self, value: float | None, fmt: str = NUMBER_2, *, red: bool = False,
+               font: Font | None = None) -> WriteOnlyCell:
+        """A number (full precision; the format only rounds what is shown), or "–" for none."""
+        if value is None:
+            return self.text(NO_VALUE)
+        cell = WriteOnlyCell(self.ws, value)
+        cell.number_format = fmt
+        if red:
+            cell.fill = _RED_FILL
+            cell.font = _RED_FONT
+        elif font is not None:
+            cell.font = font
+        return cell
+
+    def header(self, titles: Iterable[str]) -> list[WriteOnlyCell]:
+        return [self.text(t, font=_BOLD, fill=_HEADER_FILL, wrap=True) for t in titles]
+
+    def append(self, row: Sequence[object]) -> None:
+        self.ws.append(list(row))
+
+
+def _area_label(area: AreaResult) -> str:
+    try:
+        return display_name(AreaLevel(area.level), area.name)
+    except ValueError:
+        return area.name
+
+
+def _category(band: Band | None) -> str:
+    if band is None:
+        return NO_VALUE
+    label = band.label.get("id")
+    return f"{band.name} — {label}" if label and label != band.name else band.name
+
+
+def _instrument_line(instrument: Instrument) -> str:
+    text = f"Instrumen: {instrument.label}"
+    return text + " (metode sementara)" if instrument.settings.provisional else text
+
+
+def _generated_text(moment: datetime) -> str:
+    """Local time of the reader (WITA); a naive datetime is taken as UTC, as stored."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    local = aware.astimezone(WITA)
+    return f"{format_datetime(local, 'd MMMM y HH.mm', locale='id')} WITA"
+
+
+def _preamble(sheet: _Sheet, title: str, instrument: Instrument, period: int,
+              generated_at: datetime) -> None:
+    """Rows 1–4: what the sheet is, which instrument computed it, for which period."""
+    sheet.append([sheet.text(title, font=_TITLE)])
+    sheet.append([sheet.text(_instrument_line(instrument))])
+    sheet.append([sheet.text(
+        f"Periode: {period} · dibuat {_generated_text(generated_at)}", font=_MUTED
+    )])
+    sheet.append([])
+
+
+def _yes_no(flag: bool) -> str:
+    return "ya" if flag else "tidak"
+
+
+def build_area_workbook(
+    *,
+    area: AreaResult,
+    villages: Sequence[AreaResult],
+    families: Sequence[FamilyRow],
+    instrument: Instrument,
+    period: int,
+    include_names: bool,
+    generated_at: datetime,
+) -> bytes:
+    """The .xlsx export of `area` (its villages and families in the order given) as bytes."""
+    workbook = Workbook(write_only=True)
+    workbook.properties.creator = "ikk-bot"
+    workbook.properties.title = f"IKK {_area_label(area)} {period}"
+    context = _Context(area, instrument, period, generated_at)
+    _summary_sheet(workbook, context, len(villages))
+    _indicator_sheet(workbook, context, villages)
+    _dimension_sheet(workbook, context, villages)
+    _family_sheet(workbook, context, families, include_names)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class _Context:
+    area: AreaResult
+    instrument: Instrument
+    period: int
+    generated_at: datetime
+
+    def preamble(self, sheet: _Sheet, what: str) -> None:
+        _preamble(sheet, f"{what} — {_area_label(self.area)}", self.instrument, self.period,
+                  self.generated_at)
+
+
+def _summary_sheet(workbook: Workbook, ctx: _Context, village_count: int) -> None:
+    area, instrument = ctx.area, ctx.instrument
+    sheet = _Sheet(workbook, SHEET_SUMMARY, (22, 46, 16, 12, 12, 12, 10, 34))
+    sheet.ws.freeze_panes = "A5"
+    ctx.preamble(sheet, "Ringkasan IKK")
+    method = _METHOD_NAMES.get(area.method, area.method)
+    if instrument.settings.provisional:
+        method += " (metode sementara)"
+    facts: list[tuple[str, WriteOnlyCell]] = [
+        ("Wilayah", sheet.text(_area_label(area))),
+        ("Tingkat", sheet.text(area.level)),
+        ("Kode wilayah", sheet.text(area.code)),
+        ("Periode", sheet.number(ctx.period, INTEGER)),
+        ("Instrumen", sheet.text(instrument.label)),
+        ("Metode", sheet.text(method)),
+        ("Jumlah desa/kelurahan", sheet.number(village_count, INTEGER)),
+        ("Jumlah keluarga", sheet.number(area.families, INTEGER)),
+        ("IKK", sheet.number(area.ikk, font=_BOLD)),
+        ("Kategori", sheet.text(_category(area.category))),
+        ("Batas merah indikator (%)", sheet.number(instrument.settings.red_threshold)),
+    ]
+    for label, cell in facts:
+        sheet.append([sheet.text(label, font=_BOLD), cell])
+
+    sheet.append([])
+    _section(sheet, "Indeks dimensi")
+    sheet.append(sheet.header(["Kode", "Dimensi", "Bobot", "Indeks"]))
+    for dim in area.dimensions:
+        sheet.append([sheet.text(dim.code), sheet.text(dim.name.get("id")),
+                      sheet.number(dim.weight), sheet.number(dim.value)])
+
+    sheet.append([])
+    _section(sheet, "Indikator merah (nilai terendah dulu)")
+    if area.red:
+        sheet.append(sheet.header(_SUMMARY_INDICATOR_HEADERS))
+        for ind in area.red:
+            sheet.append(_summary_indicator_row(sheet, ind))
+    else:
+        sheet.append([sheet.text("Tidak ada indikator merah.")])
+
+    sheet.append([])
+    _section(sheet, "Indikator tanpa nilai (tidak ada keluarga yang berlaku)")
+    if area.no_value:
+        for ind in area.no_value:
+            sheet.append([sheet.text(ind.code), sheet.text(ind.name.get("id")),
+                          sheet.text(ind.dimension)])
+    else:
+        sheet.append([sheet.text("Semua indikator bernilai.")])
+
+    sheet.append([])
+    _section(sheet, "Semua indikator")
+    sheet.append(sheet.header(_SUMMARY_INDICATOR_HEADERS))
+    for ind in area.indicators:
+        sheet.append(_summary_indicator_row(sheet, ind))
+
+
+_SUMMARY_INDICATOR_HEADERS = (
+    "Kode", "Indikator", "Dimensi", "Nilai (%)", "Pembilang", "Penyebut", "Merah", "Sektor"
+)
+
+
+def _summary_indicator_row(sheet: _Sheet, ind: IndicatorResult) -> list[WriteOnlyCell]:
+    return [
+        sheet.text(ind.code),
+        sheet.text(ind.name.get("id")),
+        sheet.text(ind.dimension),
+        sheet.number(ind.value, red=ind.red),
+        sheet.number(ind.numerator, INTEGER),
+        sheet.number(ind.denominator, INTEGER),
+        sheet.text(_yes_no(ind.red), fill=_RED_FILL if ind.red else None),
+        sheet.text(ind.sector),
+    ]
+
+
+def _section(sheet: _Sheet, title: str) -> None:
+    sheet.append([sheet.text(title, font=_BOLD, fill=_SECTION_FILL)])
+
+
+def _indicator_sheet(workbook: Workbook, ctx: _Context, villages: Sequence[AreaResult]) -> None:
+    headers = ["Kode desa", "Desa", "Jumlah keluarga", "Dimensi", "Kode indikator", "Indikator",
+               "Nilai (%)", "Pembilang", "Penyebut", "Merah", "Sektor"]
+    sheet = _Sheet(workbook, SHEET_INDICATORS, (16, 24, 11, 9, 10, 40, 11, 11, 11, 8, 30))
+    sheet.ws.freeze_panes = f"C{HEADER_ROW + 1}"
+    ctx.preamble(sheet, "Indikator per desa")
+    sheet.append(sheet.header(headers))
+    for village in villages:
+        for ind in village.indicators:
+            sheet.append([
+                sheet.text(village.code),
+                sheet.text(village.name),
+                sheet.number(village.families, INTEGER),
+                sheet.text(ind.dimension),
+                sheet.text(ind.code),
+                sheet.text(ind.name.get("id")),
+                sheet.number(ind.value, red=ind.red),
+                sheet.number(ind.numerator, INTEGER),
+                sheet.number(ind.denominator, INTEGER),
+                sheet.text(_yes_no(ind.red), fill=_RED_FILL if ind.red else None),
+                sheet.text(ind.sector),
+            ])
+    last = HEADER_ROW + sum(len(v.indicators) for v in villages)
+    sheet.ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{last}"
+
+
+def _dimension_sheet(workbook: Workbook, ctx: _Context, villages: Sequence[AreaResult]) -> None:
+    dimensions = ctx.instrument.dimensions
+    headers = ["Kode desa", "Desa", "Jumlah keluarga", "IKK", "Kategori",
+               *(f"{d.code} — {d.name.get('id')}" for d in dimensions)]
+    widths = (16, 24, 11, 10, 44, *(16 for _ in dimensions))
+    sheet = _Sheet(workbook, SHEET_DIMENSIONS, widths)
+    sheet.ws.freeze_panes = f"C{HEADER_ROW + 1}"
+    ctx.preamble(sheet, "Indeks dimensi per desa")
+    sheet.append(sheet.header(headers))
+    for village in villages:
+        values = {d.code: d.value for d in village.dimensions}
+        sheet.append([
+            sheet.text(village.code),
+            sheet.text(village.name),
+            sheet.number(village.families, INTEGER),
+            sheet.number(village.ikk, font=_BOLD),
+            sheet.text(_category(village.category)),
+            *(sheet.number(values.get(d.code)) for d in dimensions),
+        ])
+    last = HEADER_ROW + len(villages)
+    sheet.ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{last}"
+
+
+def _family_sheet(workbook: Workbook, ctx: _Context, families: Sequence[FamilyRow],
+                  include_names: bool) -> None:
+    codes = [i.code for i in ctx.instrument.indicators]
+    headers = ["Nomor keluarga", "Kode desa", "Desa", "RT"]
+    widths: list[float] = [10, 16, 22, 6]
+    if include_names:
+        headers.append("Nama kepala keluarga")
+        widths.append(28)
+    headers += ["Skor keluarga", "Kategori", *codes]
+    widths += [10, 12, *(6.5 for _ in codes)]
+    sheet = _Sheet(workbook, SHEET_FAMILIES, widths)
+    # Keep the family number and the header row in view while scrolling over 29 indicators.
+    sheet.ws.freeze_panes = f"B{HEADER_ROW + 1}"
+    ctx.preamble(sheet, "Skor indikator per keluarga")
+    sheet.append(sheet.header(headers))
+    for family in families:
+        row: list[object] = [
+            sheet.number(family.number, INTEGER),
+            sheet.text(family.village_code),
+            sheet.text(family.village_name),
+            sheet.text(family.rt),
+        ]
+        if include_names:
+            row.append(sheet.text(family.head_name))
+        row += [sheet.number(family.score), sheet.text(_family_band(family.band))]
+        for code in codes:
+            score = family.scores.get(code)
+            row.append(NOT_APPLICABLE if score is None else int(score))
+        sheet.append(row)
+    last = HEADER_ROW + len(families)
+    sheet.ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(headers))}{last}"
+
+
+def _family_band(band: Band | None) -> str:
+    if band is None:
+        return NO_VALUE
+    return band.label.get("id") or band.name
+
