@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ikk_core.aggregation import rollup
 from ikk_core.areas import ancestors
 from ikk_core.expressions import Value, compile_expression
-from ikk_core.frame_rules import test_columns
+from ikk_core.frame_rules import rule_mask
 from ikk_core.instrument import Instrument, Question
 from ikk_core.instrument_io import load_default_instrument
 from ikk_core.plain_aggregation import aggregate_families
@@ -88,7 +88,7 @@ def synthetic_province(
         if not question.answerable:
             continue
         relevant: npt.NDArray[np.bool_] = (
-            test_columns(compile_expression(question.relevant), columns, index)
+            rule_mask(compile_expression(question.relevant), columns, index)
             if question.relevant
             else np.ones(n, dtype=np.bool_)
         )

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ikk_core.areas import is_valid_code, is_village_code, normalize_name
 from ikk_core.expressions import Value, compile_expression
-from ikk_core.frame_rules import test_columns
+from ikk_core.frame_rules import rule_mask
 from ikk_core.instrument import Instrument, Question
 from ikk_core.values import AnswerError, parse_answer
 
@@ -278,7 +278,7 @@ def prepare_answers(
             rejections.add_each({i: f"{question.name}: {e}" for i, e in errors.items()})
         answered = ~empty
         relevant = (
-            test_columns(compile_expression(question.relevant), kept, index)
+            rule_mask(compile_expression(question.relevant), kept, index)
             if question.relevant
             else np.ones(n, dtype=np.bool_)
         )
@@ -297,7 +297,7 @@ def prepare_answers(
             if checked.any():
                 context = {**kept, question.name: column}
                 rule = compile_expression(question.constraint)
-                holds = test_columns(rule, context, index, current=column)
+                holds = rule_mask(rule, context, index, current=column)
                 message = (
                     question.constraint_message.get("id") or "jawaban tidak sesuai ketentuan"
                 )

@@ -46,7 +46,7 @@ def _is_categorical(series: pd.Series) -> bool:
     return isinstance(series.dtype, pd.CategoricalDtype)
 
 
-def test_columns(
+def rule_mask(
     expression: Expression,
     columns: Mapping[str, pd.Series],
     index: pd.Index,

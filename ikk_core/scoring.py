@@ -16,7 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ikk_core.expressions import Value, compile_expression
-from ikk_core.frame_rules import as_categories, test_columns
+from ikk_core.frame_rules import as_categories, rule_mask
 from ikk_core.instrument import Instrument, Settings, band_for
 from ikk_core.results import FamilyResult
 from ikk_core.values import effective_answers
@@ -85,7 +85,7 @@ def effective_frame(instrument: Instrument, answers: pd.DataFrame) -> pd.DataFra
         if question.name in read_by_rules:
             column = as_categories(column)
         if question.relevant:
-            relevant = test_columns(compile_expression(question.relevant), kept, answers.index)
+            relevant = rule_mask(compile_expression(question.relevant), kept, answers.index)
             if not relevant.all():
                 column = column.where(relevant)
         kept[question.name] = column
@@ -107,7 +107,7 @@ def score_frame(
     def test(source: str) -> BoolArray:
         # Many indicators share an applicability rule (`${P_ANAK} = 'ya'`): evaluate each once.
         if source not in tested:
-            tested[source] = test_columns(compile_expression(source), columns, answers.index)
+            tested[source] = rule_mask(compile_expression(source), columns, answers.index)
         return tested[source]
 
     out: dict[str, pd.arrays.IntegerArray] = {}
