@@ -31,24 +31,26 @@ class Profile:
     role: Role
     display_name: str
     areas: tuple[str, ...]
+    area_codes: tuple[str, ...]
 
     @property
     def is_kader(self) -> bool:
         return self.role is Role.KADER
 
 
-async def _area_names(session: AsyncSession, user: AppUser) -> tuple[str, ...]:
+async def _areas(session: AsyncSession, user: AppUser) -> list[tuple[str, str]]:
+    """(code, display name) of a kader's villages in code order, or of an official's area."""
     if user.role is Role.KADER:
         query = (
-            select(Area.level, Area.name)
+            select(Area.code, Area.level, Area.name)
             .join(UserArea, UserArea.area_code == Area.code)
             .where(UserArea.user_id == user.id)
             .order_by(Area.code)
         )
     else:
-        query = select(Area.level, Area.name).where(Area.code == user.area_code)
+        query = select(Area.code, Area.level, Area.name).where(Area.code == user.area_code)
     rows = (await session.execute(query)).all()
-    return tuple(display_name(level, name) for level, name in rows)
+    return [(code, display_name(level, name)) for code, level, name in rows]
 
 
 async def load_profile(session_factory: SessionFactory, telegram_id: int) -> Profile | None:
@@ -58,12 +60,14 @@ async def load_profile(session_factory: SessionFactory, telegram_id: int) -> Pro
         user = await get_user_by_telegram_id(session, telegram_id)
         if user is None or not user.active:
             return None
+        areas = await _areas(session, user)
         return Profile(
             user_id=user.id,
             telegram_id=user.telegram_id,
             role=user.role,
             display_name=user.display_name,
-            areas=await _area_names(session, user),
+            areas=tuple(name for _, name in areas),
+            area_codes=tuple(code for code, _ in areas),
         )
 
 

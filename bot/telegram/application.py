@@ -24,6 +24,7 @@ from bot.telegram.errors import on_error
 from bot.telegram.ext_bot import IkkBot
 from bot.telegram.handlers.onboarding import onboarding_handlers
 from bot.telegram.handlers.robustness import fallback_handlers, gate_handler
+from bot.telegram.handlers.survey import survey_handlers
 from bot.telegram.idempotency import prune_processed_updates
 from bot.telegram.logging import install_log_masking
 from bot.telegram.menus import set_default_menu
@@ -107,6 +108,7 @@ def build_application(
     application.bot_data[DEPS_KEY] = deps
     application.add_handler(gate_handler(deps), group=-1)
     application.add_handlers(onboarding_handlers(deps))
+    application.add_handlers(survey_handlers(deps))
     application.add_handlers(fallback_handlers(deps))
     application.add_error_handler(on_error)
     if application.job_queue is not None:

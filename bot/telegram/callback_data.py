@@ -43,10 +43,12 @@ class Kind(StrEnum):
 
     ANSWER = "a"
     """Answer question `question` of `response` with choice number `value`."""
+    SKIP = "k"
+    """Skip optional question `question` of `response`."""
     BACK = "b"
     """Go back from question `question` (the one the button was shown with)."""
     CONFIRM = "c"
-    """Confirm the unusual value of a "Yakin?" prompt (the value is in the stored prompt)."""
+    """Confirm the unusual value of a "Yakin?" prompt (the value is kept by the chat memory)."""
     CHANGE = "h"
     """Refuse the unusual value of a "Yakin?" prompt: ask the question again."""
     EDIT = "e"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.db.database import Database
 from bot.db.engine import SessionFactory
+from bot.services.context import ServiceContext
 from bot.settings import Settings
 from ikk_core.instrument import Instrument
 
@@ -23,3 +24,8 @@ class Deps:
     @property
     def session_factory(self) -> SessionFactory:
         return self.database.session_factory
+
+    @property
+    def services(self) -> ServiceContext:
+        """What every service call takes: sessions, the instrument, the local time zone."""
+        return ServiceContext(self.session_factory, self.instrument, self.settings.timezone)

@@ -1,8 +1,9 @@
 """The command menu Telegram shows next to the text field, per role, in Indonesian.
 
-Strangers see the default menu (/start only: everything else needs an account); a registered user gets a menu for their own
-chat (`BotCommandScopeChat`), set when they register and again on every /start, so a role change
-made at the command line reaches the phone the next time they open the bot. The same lists
+Strangers see the default menu (/start only: everything else needs an account); a registered
+user gets a menu for their own chat (`BotCommandScopeChat`), set when they register and again
+on every /start, so a role change made at the command line reaches the phone the next time
+they open the bot. The same lists
 drive the greeting and /bantuan, so what the bot says it can do is what it can do.
 """
 

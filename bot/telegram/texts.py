@@ -148,3 +148,29 @@ def batal_saved(head_name: str | None) -> str:
         f"Baik, pendataan{who} dihentikan sementara. Semua jawaban sudah tersimpan; ketik "
         "/lanjut kapan saja untuk melanjutkan."
     )
+
+
+# ------------------------------------------------------------------------------ questionnaire
+
+CHOOSE_VILLAGE: Final = "Keluarga baru ini tinggal di desa/kelurahan mana?"
+OPEN_EXISTING: Final = "📂 Buka data yang sudah ada"
+CONTINUE_AS_NEW: Final = "➡️ Lanjut, ini keluarga lain"
+NEXT_FAMILY: Final = "➕ Keluarga berikutnya"
+NO_DRAFTS: Final = (
+    "Tidak ada keluarga yang belum selesai. Ketik /survei untuk mendata keluarga baru."
+)
+DRAFTS_INTRO: Final = "<b>Keluarga yang belum selesai</b> — pilih untuk melanjutkan:"
+NO_FAMILIES: Final = (
+    "Belum ada keluarga yang Anda data tahun ini. Ketik /survei untuk mulai."
+)
+FAMILIES_INTRO: Final = (
+    "<b>Keluarga yang Anda data tahun ini</b> — pilih untuk melihat atau mengubah jawaban:"
+)
+OTHER_FAMILY: Final = "Tombol itu milik keluarga lain, jadi tidak dicatat. Ini pertanyaan sekarang:"
+NOT_FOUND: Final = "Data keluarga itu tidak ditemukan."
+BACK_MARK: Final = "⬅️ Kembali"
+
+
+def more_items(count: int) -> str:
+    """A list cut short."""
+    return f"… dan {count} lainnya"

@@ -113,7 +113,7 @@ async def e2e_database(migrated_database_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[TelegramEmulator]:
-    async with TelegramEmulator(quiet_period=0.05, bot_username="ikk_test_bot") as emu:
+    async with TelegramEmulator(quiet_period=0.03, bot_username="ikk_test_bot") as emu:
         yield emu
 
 

@@ -8,8 +8,10 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes, filters
 from bot.repositories.invites import RedeemOutcome
 from bot.telegram import accounts, texts
 from bot.telegram.accounts import Profile
+from bot.telegram.chat_state import Account, forget_account, remember_account
 from bot.telegram.deps import Deps
 from bot.telegram.handlers.common import send
+from bot.telegram.idempotency import claim_update
 from bot.telegram.menus import commands_for, set_user_menu
 
 __all__ = ["greeting_for", "onboarding_handlers"]
@@ -47,19 +49,26 @@ def _start_reply(result: accounts.StartResult) -> str:
 def onboarding_handlers(deps: Deps) -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
     """Handlers of /start and /bantuan (private chats, new messages only)."""
 
+    async def claimed(update: Update, telegram_id: int) -> bool:
+        return await claim_update(deps.session_factory, update.update_id, telegram_id)
+
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user
-        if user is None:
+        if user is None or not await claimed(update, user.id):
             return
         code = " ".join(context.args) if context.args else None
         result = await accounts.start(deps.session_factory, user.id, user.full_name, code)
-        if result.profile is not None:
-            await set_user_menu(context.bot, user.id, result.profile.role)
+        profile = result.profile
+        if profile is None:
+            forget_account(context)
+        else:
+            remember_account(context, Account(profile.user_id, profile.role))
+            await set_user_menu(context.bot, user.id, profile.role)
         await send(update, context, _start_reply(result))
 
     async def bantuan(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user = update.effective_user
-        if user is None:
+        if user is None or not await claimed(update, user.id):
             return
         profile = await accounts.load_profile(deps.session_factory, user.id)
         if profile is None:

@@ -1,24 +1,21 @@
-"""Everything that is not an answer: the gate every update passes, and polite replies to the rest.
+"""Everything that is not part of the questionnaire: the gate every update passes, and the
+replies for edited messages, unknown commands and blocking the bot.
 
-The gate (handler group -1) drops updates that carry no person (a malformed or unknown update),
-keeps the bot out of group chats (one short hint per group when a command is addressed to it),
-and claims the update id so that a redelivered update does nothing twice. The fallbacks answer
-what the questionnaire cannot use: photos, stickers, voice, locations, documents, unknown
-commands, edited messages, buttons that no longer mean anything, and strangers.
+The gate (handler group -1) drops updates that carry no person (a malformed or unknown update)
+and keeps the bot out of group chats: it works in private chat only, and answers a command
+addressed to it in a group once per group with a short hint.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
-from typing import Final
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
-    CallbackQueryHandler,
     ChatMemberHandler,
     ContextTypes,
     MessageHandler,
@@ -26,44 +23,19 @@ from telegram.ext import (
     filters,
 )
 
+from bot.db.engine import run_in_transaction
 from bot.repositories.users import set_reachable
-from bot.telegram import accounts, texts
+from bot.telegram import texts
+from bot.telegram.chat_state import account_of, memory
 from bot.telegram.deps import Deps
 from bot.telegram.handlers.common import answer_query, send
 from bot.telegram.idempotency import claim_update
 
-__all__ = [
-    "ANSWER_MESSAGES_KEPT",
-    "MAX_TEXT_LENGTH",
-    "fallback_handlers",
-    "gate_handler",
-    "remember_answer_message",
-]
+__all__ = ["fallback_handlers", "gate_handler"]
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT_LENGTH: Final = 1000
-ANSWER_MESSAGES_KEPT: Final = 200
-_ANSWER_MESSAGES_KEY: Final = "answer_messages"
-
 Handlers = list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]
-
-
-def remember_answer_message(context: ContextTypes.DEFAULT_TYPE, message_id: int) -> None:
-    """Note that this message of the user was taken as an answer (so an edit gets a note)."""
-    chat_data = context.chat_data
-    if chat_data is None:
-        return
-    kept: OrderedDict[int, None] = chat_data.setdefault(_ANSWER_MESSAGES_KEY, OrderedDict())
-    kept[message_id] = None
-    while len(kept) > ANSWER_MESSAGES_KEPT:
-        kept.popitem(last=False)
-
-
-def _was_answer(context: ContextTypes.DEFAULT_TYPE, message_id: int) -> bool:
-    chat_data = context.chat_data or {}
-    kept = chat_data.get(_ANSWER_MESSAGES_KEY)
-    return kept is not None and message_id in kept
 
 
 def _addressed_command(message: Message, bot_username: str) -> bool:
@@ -77,7 +49,7 @@ def _addressed_command(message: Message, bot_username: str) -> bool:
 
 
 def gate_handler(deps: Deps) -> TypeHandler[Update, ContextTypes.DEFAULT_TYPE, None]:
-    """The group -1 gate: malformed updates, group chats and redeliveries stop here."""
+    """The group -1 gate: updates without a person, and group chats, stop here."""
     hinted_groups: set[int] = set()
 
     async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -85,18 +57,13 @@ def gate_handler(deps: Deps) -> TypeHandler[Update, ContextTypes.DEFAULT_TYPE, N
         if user is None or chat is None:
             log.info("update %s skipped: it carries no sender or chat", update.update_id)
             raise ApplicationHandlerStop
-        if update.my_chat_member is not None:
-            return  # blocking/unblocking: idempotent, handled below
-        if chat.type != ChatType.PRIVATE:
-            await _group(update, context, chat.id)
-            raise ApplicationHandlerStop
-        if not await claim_update(deps.session_factory, update.update_id, user.id):
-            log.info("update %s of user %s was handled before; skipped", update.update_id, user.id)
+        if chat.type != ChatType.PRIVATE and update.my_chat_member is None:
+            await group(update, context, chat.id)
             raise ApplicationHandlerStop
 
-    async def _group(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+    async def group(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
         if update.callback_query is not None:
-            await answer_query(update.callback_query, texts.PRIVATE_ONLY[:200])
+            await answer_query(update.callback_query, texts.PRIVATE_ONLY)
             return
         message = update.message
         if message is None or chat_id in hinted_groups:
@@ -109,46 +76,27 @@ def gate_handler(deps: Deps) -> TypeHandler[Update, ContextTypes.DEFAULT_TYPE, N
 
 
 def fallback_handlers(deps: Deps) -> Handlers:
-    """Replies for everything no questionnaire handler took (register these last)."""
+    """Replies for what no other handler took (register these after the questionnaire's)."""
 
-    async def stranger_or(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    async def claimed(update: Update) -> bool:
         user = update.effective_user
-        if user is None:
-            return
-        profile = await accounts.load_profile(deps.session_factory, user.id)
-        await send(update, context, text if profile is not None else texts.ACCESS)
+        return await claim_update(
+            deps.session_factory, update.update_id, user.id if user is not None else None
+        )
 
     async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.edited_message
-        if message is not None and _was_answer(context, message.message_id):
+        if message is None or not memory(context).was_answer(message.message_id):
+            return  # an edit of anything but an answer changes nothing and needs no word
+        if await claimed(update):
             await send(update, context, texts.EDITED_IGNORED)
 
-    async def media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await stranger_or(update, context, texts.TEXT_ONLY)
-
     async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await stranger_or(update, context, texts.UNKNOWN_COMMAND)
-
-    async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.message
-        if message is None or message.text is None:
-            return
-        if len(message.text) > MAX_TEXT_LENGTH:
-            await send(update, context, texts.TOO_LONG)
-            return
         user = update.effective_user
-        if user is None:
+        if user is None or not await claimed(update):
             return
-        profile = await accounts.load_profile(deps.session_factory, user.id)
-        if profile is None:
-            reply = texts.ACCESS
-        else:
-            reply = texts.KADER_IDLE if profile.is_kader else texts.OFFICIAL_IDLE
-        await send(update, context, reply)
-
-    async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if update.callback_query is not None:
-            await answer_query(update.callback_query, texts.BUTTON_EXPIRED)
+        account = await account_of(deps.session_factory, context, user.id)
+        await send(update, context, texts.UNKNOWN_COMMAND if account is not None else texts.ACCESS)
 
     async def member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         change = update.my_chat_member
@@ -156,15 +104,15 @@ def fallback_handlers(deps: Deps) -> Handlers:
             return
         status = change.new_chat_member.status
         reachable = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-        async with deps.session_factory() as session, session.begin():
-            await set_reachable(session, change.chat.id, reachable)
 
-    new_message = filters.UpdateType.MESSAGE
+        async def unit(session: AsyncSession) -> bool:
+            return await set_reachable(session, change.chat.id, reachable)
+
+        await run_in_transaction(deps.session_factory, unit)
+
     return [
         MessageHandler(filters.UpdateType.EDITED_MESSAGE, edited),
-        MessageHandler(new_message & filters.COMMAND, unknown_command),
-        MessageHandler(new_message & filters.TEXT, text),
-        MessageHandler(new_message, media),
-        CallbackQueryHandler(stale_button),
+        MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.COMMAND,
+                       unknown_command),
         ChatMemberHandler(member, ChatMemberHandler.MY_CHAT_MEMBER),
     ]

@@ -1,0 +1,148 @@
+"""What a cadre does in the e2e tests: read the question on screen, tap or type the answer.
+
+The question on screen is recognised from its bold title (the instrument's label) or from the
+short question number inside its buttons' callback data, never from bot internals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Mapping
+from typing import Any
+
+from bot.emulator import ChatMessage, EmulatedUser, TelegramEmulator
+from bot.telegram.callback_data import Kind, decode
+from conversations.engine import question_at
+from ikk_core.instrument import Instrument
+from ikk_core.instrument_io import load_default_instrument
+
+INSTRUMENT: Instrument = load_default_instrument()
+
+#: Questions asked as events: "Ya" means it happened, which scores 0.
+NEGATIVE = frozenset({"KSP1", "KSP2", "KSP3", "KSB5", "KE8"})
+INDICATOR_QUESTIONS = (
+    "LS1", "LS2", "LS3", "KF1", "KF2", "KF3", "KF4", "KF5", "KF6",
+    "KE1", "KE3", "KE4", "KE5", "KE6", "KE7", "KE8",
+    "KSP1", "KSP2", "KSP3", "KSP4", "KSP5", "KSP6",
+    "KSB1", "KSB2", "KSB3", "KSB4", "KSB5", "KSB6",
+)
+
+
+def _entered(profile: Mapping[str, str], exceptions: Mapping[str, str]) -> dict[str, str]:
+    entered = dict(profile)
+    for name in INDICATOR_QUESTIONS:
+        entered[name] = "Tidak" if name in NEGATIVE else "Ya"
+    entered.update(exceptions)
+    return entered
+
+
+# The spec's worked example (ikk-instrument-spec.md): yes/no by button, numbers typed.
+FAMILY_A = _entered(
+    {"H_KEPALA": "Ahmad Fauzi", "H_RT": "1", "H_ANGGOTA": "2", "P_PASANGAN": "Ya",
+     "P_ANAK": "Tidak", "P_LANSIA": "Tidak", "P_PENDAPATAN": "2.000.000"},
+    {},
+)
+FAMILY_B = _entered(
+    {"H_KEPALA": "Budi Santoso", "H_RT": "2", "H_ANGGOTA": "5", "P_PASANGAN": "Ya",
+     "P_ANAK": "Ya", "P_BALITA": "Ya", "P_BADUTA": "Tidak", "P_LAHIR2": "Tidak",
+     "P_SEKOLAH": "Ya", "P_LANSIA": "Tidak", "P_PENDAPATAN": "2 juta"},
+    {"LS2": "Tidak", "KE5": "Tidak", "KE8": "Ya", "KSP2": "Ya"},
+)
+FAMILY_C = _entered(
+    {"H_KEPALA": "Citra Lestari", "H_RT": "3", "H_ANGGOTA": "3", "P_PASANGAN": "Tidak",
+     "P_ANAK": "Ya", "P_BALITA": "Tidak", "P_LAHIR2": "Tidak", "P_SEKOLAH": "Ya",
+     "P_LANSIA": "Ya", "P_PENDAPATAN": "Rp 1.500.000"},
+    {"KF1": "Tidak", "KE1": "Tidak", "KE6": "Tidak"},
+)
+# 26 applicable, 21 met for B; 21 applicable, 17 met for C (the spec's hand count).
+EXPECTED_SCORES = {"Ahmad Fauzi": 100.0, "Budi Santoso": 2100 / 26, "Citra Lestari": 1700 / 21}
+
+_TITLES = {
+    question.label.get("id"): question.name
+    for question in INSTRUMENT.questions
+    if question.answerable
+}
+
+
+def question_on(message: ChatMessage | None) -> str | None:
+    """The question a bot message asks (None: not a question, e.g. the review card)."""
+    if message is None:
+        return None
+    for row in message.button_data:
+        for data in row:
+            decoded = decode(data)
+            if decoded is not None and decoded.kind in (Kind.ANSWER, Kind.BACK, Kind.SKIP):
+                if decoded.question == 0:
+                    return None  # "Kembali" on the review card
+                found = question_at(INSTRUMENT, decoded.question)
+                return found.name if found is not None else None
+    for line in message.visible_text.splitlines():
+        if line in _TITLES:
+            return _TITLES[line]
+    return None
+
+
+def current_question(user: EmulatedUser) -> str | None:
+    return question_on(user.last_message())
+
+
+def is_choice(question: str) -> bool:
+    return INSTRUMENT.question(question).type.startswith("select")
+
+
+async def next_screen(emulator: TelegramEmulator, user: EmulatedUser, since: int) -> None:
+    """Wait until the bot has sent something since call `since` and its last message is what
+    a kader acts on next (a keyboard or a question), with no call still running.
+
+    Quicker than `wait_reply`'s quiet period and safe against reading the chat between the
+    bot's "answer the button" and its "send the next question".
+    """
+
+    def ready() -> bool:
+        if emulator.idle_for() == 0.0:
+            return False
+        if not any(c.done for c in emulator.calls("sendMessage", chat_id=user.chat_id,
+                                                   since=since)):
+            return False
+        last = user.last_message()
+        return last is not None and (bool(last.buttons) or question_on(last) is not None)
+
+    await emulator.wait_for(ready, timeout=5.0, what="the next question or card")
+
+
+async def give(
+    emulator: TelegramEmulator, user: EmulatedUser, question: str, value: str
+) -> None:
+    """Answer `question` (which must be on screen) the way a cadre would."""
+    assert current_question(user) == question, (
+        f"expected {question} on screen\n{user.transcript()[-1500:]}"
+    )
+    since = emulator.last_seq
+    if is_choice(question):
+        await user.tap(value)
+    else:
+        await user.send(value)
+    await next_screen(emulator, user, since)
+
+
+async def answer_until(
+    emulator: TelegramEmulator,
+    user: EmulatedUser,
+    entered: Mapping[str, str],
+    *,
+    stop_before: str | None = None,
+) -> list[str]:
+    """Answer every question shown until the review card (or until `stop_before` is shown);
+    returns the questions asked, in order."""
+    asked: list[str] = []
+    while (question := current_question(user)) is not None and question != stop_before:
+        assert question not in asked, f"{question} asked twice:\n{user.transcript()[-2000:]}"
+        asked.append(question)
+        await give(emulator, user, question, entered[question])
+    return asked
+
+
+async def act(emulator: TelegramEmulator, user: EmulatedUser, action: Awaitable[Any]) -> None:
+    """Do `action` (a send or a tap) and wait for the next question or card."""
+    since = emulator.last_seq
+    await action
+    await next_screen(emulator, user, since)
