@@ -90,28 +90,56 @@ def make(
     return Column(kind, num, text, flag, present)
 
 
-def _kinds(size: int, kind: int) -> KindArray:
-    return np.full(size, kind, dtype=np.int8)
+def _uniform(kind: int, size: int) -> tuple[KindArray, tuple[bool, bool, bool, bool]]:
+    """Kinds of a one-kind column, and its `present` flags, without counting."""
+    present = [False, False, False, False]
+    present[kind] = size > 0
+    return np.full(size, kind, dtype=np.int8), (present[0], present[1], present[2], present[3])
+
+
+def _two_kinds(
+    second: BoolArray, first_kind: int, second_kind: int
+) -> tuple[KindArray, tuple[bool, bool, bool, bool]]:
+    """Kinds of a column whose rows are `second_kind` where `second` is true, else `first_kind`."""
+    kind: KindArray = np.where(second, second_kind, first_kind).astype(np.int8)
+    present = [False, False, False, False]
+    present[second_kind] = bool(second.any())
+    present[first_kind] = present[first_kind] or not bool(second.all())
+    return kind, (present[0], present[1], present[2], present[3])
 
 
 def numbers(num: FloatArray) -> Column:
     """A column of numbers (NaN is a number here, not empty)."""
-    return make(_kinds(len(num), NUM), num=num)
+    kind, present = _uniform(NUM, len(num))
+    return Column(kind, num, None, None, present)
 
 
 def booleans(flag: BoolArray) -> Column:
-    return make(_kinds(len(flag), BOOL), flag=flag)
+    kind, present = _uniform(BOOL, len(flag))
+    return Column(kind, None, None, flag, present)
 
 
 def strings(text: ObjectArray) -> Column:
-    """A column of computed strings, "" being empty."""
-    blank: BoolArray = np.asarray(text == "", dtype=np.bool_)
-    kind: KindArray = np.where(blank, EMPTY, STR).astype(np.int8)
-    return make(kind, text=text)
+    """A column of strings, "" being empty."""
+    kind, present = _two_kinds(np.asarray(text == "", dtype=np.bool_), STR, EMPTY)
+    return Column(kind, None, text, None, present)
 
 
 def empties(size: int) -> Column:
-    return make(_kinds(size, EMPTY))
+    kind, present = _uniform(EMPTY, size)
+    return Column(kind, None, None, None, present)
+
+
+def _with_missing(
+    missing: BoolArray,
+    kind: int,
+    *,
+    num: FloatArray | None = None,
+    flag: BoolArray | None = None,
+) -> Column:
+    """A one-kind column read from a frame, empty where `missing`."""
+    kinds, present = _two_kinds(missing, kind, EMPTY)
+    return Column(kinds, num, None, flag, present)
 
 
 def broadcast(value: Value, size: int) -> Column:
@@ -123,7 +151,8 @@ def broadcast(value: Value, size: int) -> Column:
     if isinstance(value, str):
         text = np.empty(size, dtype=object)
         text[:] = value
-        return make(_kinds(size, STR), text=text)
+        kind, present = _uniform(STR, size)
+        return Column(kind, None, text, None, present)
     return numbers(np.full(size, v.to_float(value), dtype=np.float64))
 
 
@@ -157,10 +186,10 @@ def from_series(series: pd.Series) -> Column:
     if pd.api.types.is_bool_dtype(dtype):
         missing = series.isna().to_numpy(dtype=np.bool_)
         flag = series.to_numpy(dtype=np.bool_, na_value=False)
-        return make(np.where(missing, EMPTY, BOOL).astype(np.int8), flag=flag)
+        return _with_missing(missing, BOOL, flag=flag)
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
         num = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        return make(np.where(np.isnan(num), EMPTY, NUM).astype(np.int8), num=num)
+        return _with_missing(np.isnan(num), NUM, num=num)
     if isinstance(dtype, pd.StringDtype):
         text = series.to_numpy(dtype=object, na_value="")
         return strings(text)
@@ -184,12 +213,12 @@ def from_objects(objects: ObjectArray) -> Column:
             num = filled.astype(np.float64)
         except (OverflowError, TypeError, ValueError):
             return from_values([v.canonical(item) for item in objects])
-        return make(np.where(missing, EMPTY, NUM).astype(np.int8), num=num)
+        return _with_missing(missing, NUM, num=num)
     if inferred == "boolean":
         filled = objects.copy()
         filled[missing] = False
         flag = filled.astype(np.bool_)
-        return make(np.where(missing, EMPTY, BOOL).astype(np.int8), flag=flag)
+        return _with_missing(missing, BOOL, flag=flag)
     return from_values([v.canonical(item) for item in objects])
 
 

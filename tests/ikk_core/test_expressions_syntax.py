@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from ikk_core import expr_tokens
+from ikk_core.expr_parser import parse
 from ikk_core.expressions import (
     MAX_DEPTH,
     MAX_SOURCE_LENGTH,
@@ -204,6 +206,22 @@ def test_source_exactly_at_the_length_limit_is_accepted() -> None:
 def test_ten_thousand_nested_brackets_give_a_clean_error() -> None:
     error = error_for("(" * 10_000 + "1" + ")" * 10_000)
     assert error.message.startswith("ekspresi terlalu panjang")
+
+
+@pytest.mark.parametrize("opening", ["(", "not(", "-", "1 + (", "if(1, 2, "])
+def test_depth_limit_alone_stops_ten_thousand_levels_without_recursion_errors(
+    monkeypatch: pytest.MonkeyPatch, opening: str
+) -> None:
+    # Lift the length limit so that only the depth check stands between the input and a
+    # RecursionError: it must still fail cleanly, at the first level beyond the limit.
+    monkeypatch.setattr(expr_tokens, "MAX_SOURCE_LENGTH", 10**7)
+    closing = ")" * opening.count("(")
+    source = opening * 10_000 + "1" + closing * 10_000
+    with pytest.raises(ExpressionError) as caught:
+        parse(source)
+    assert caught.value.message == f"ekspresi terlalu bersarang (maksimal {MAX_DEPTH} tingkat)"
+    assert caught.value.position is not None
+    assert caught.value.position < len(opening) * (MAX_DEPTH + 1)
 
 
 @pytest.mark.parametrize(
