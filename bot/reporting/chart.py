@@ -37,6 +37,7 @@ __all__ = [
     "DPI",
     "GID_BAR_GREEN",
     "GID_BAR_RED",
+    "GID_LABEL",
     "GID_NO_VALUE",
     "MAX_LONG_SIDE_PX",
     "build_area_figure",
@@ -58,6 +59,7 @@ GID_BAR_RED = "bar-red"
 GID_BAR_GREEN = "bar-green"
 GID_NO_VALUE = "no-value"
 GID_DIMENSION = "dimension-band"
+GID_LABEL = "indicator-label"
 
 DPI = 110
 WIDTH_IN = 8.0
@@ -300,7 +302,7 @@ def build_area_figure(
             )
             ax.text(
                 label_x, y, label, transform=left_transform, ha="right", va="center",
-                fontsize=layout.label_size, color=TEXT_DARK, fontfamily=FONT,
+                fontsize=layout.label_size, color=TEXT_DARK, fontfamily=FONT, gid=GID_LABEL,
             )
             _draw_indicator(ax, indicator, y, layout, lang, explain=result.families > 0)
             if indicator.value is not None:

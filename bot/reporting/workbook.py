@@ -73,6 +73,10 @@ _METHOD_NAMES = {
 _ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
 
 
+def _clean(text: str) -> str:
+    return _ILLEGAL.sub("", text)
+
+
 @dataclass(frozen=True)
 class FamilyRow:
     """One family's line in "Skor keluarga".
@@ -105,7 +109,7 @@ class _Sheet:
              fill: PatternFill | None = None, wrap: bool = False) -> WriteOnlyCell:
         """A text cell. Forced to type string so "=…" or "#N/A" in a village or person name is
         shown as typed, never evaluated as a formula or an error."""
-        cell = WriteOnlyCell(self.ws, _ILLEGAL.sub("", value) if value else None)
+        cell = WriteOnlyCell(self.ws, _clean(value) if value else None)
         if value:
             cell.data_type = "s"
         if font is not None:
@@ -191,7 +195,7 @@ def build_area_workbook(
     """The .xlsx export of `area` (its villages and families in the order given) as bytes."""
     workbook = Workbook(write_only=True)
     workbook.properties.creator = "ikk-bot"
-    workbook.properties.title = f"IKK {_area_label(area)} {period}"
+    workbook.properties.title = _clean(f"IKK {_area_label(area)} {period}")
     context = _Context(area, instrument, period, generated_at)
     _summary_sheet(workbook, context, len(villages))
     _indicator_sheet(workbook, context, villages)

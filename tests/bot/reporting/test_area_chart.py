@@ -1,0 +1,232 @@
+"""The IKK chart: what the Figure holds before it is saved, and what the PNG looks like to Telegram.
+
+Bars are counted by kind on the Figure (`build_area_figure`), the PNG is checked against
+Telegram's photo limits, and the worked example of the spec gives the expected counts:
+8 red (LS2 KF1 KE1 KE2 KE5 KE6 KE8 KSP2), 27 − 8 = 19 green, and KF5, KF6 without value.
+"""
+
+from __future__ import annotations
+
+import io
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import pytest
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from PIL import Image
+from reporting_samples import empty_village, mixed_kecamatan, worked_example
+
+from bot.reporting.chart import (
+    BAR_GREEN,
+    BAR_RED,
+    GID_BAR_GREEN,
+    GID_BAR_RED,
+    GID_LABEL,
+    GID_NO_VALUE,
+    MAX_LONG_SIDE_PX,
+    build_area_figure,
+    fit_label,
+    render_area_chart,
+    text_width_pt,
+)
+from ikk_core.instrument import Text
+from ikk_core.results import AreaResult, DimensionResult, IndicatorResult
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def bars(fig: Figure, gid: str) -> list[Rectangle]:
+    ax = fig.axes[0]
+    return [p for p in ax.patches if isinstance(p, Rectangle) and p.get_gid() == gid]
+
+
+def texts(fig: Figure) -> list[str]:
+    """Every text on the figure: figure texts, axes texts, legend entries."""
+    found = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        found += [t.get_text() for t in ax.texts]
+    for legend in fig.legends:
+        found += [t.get_text() for t in legend.get_texts()]
+    return found
+
+
+def no_value_markers(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].texts if t.get_gid() == GID_NO_VALUE]
+
+
+def assert_telegram_photo(png: bytes) -> tuple[int, int]:
+    assert png.startswith(PNG_MAGIC)
+    assert len(png) < 10 * 1024 * 1024
+    with Image.open(io.BytesIO(png)) as image:
+        image.verify()
+    with Image.open(io.BytesIO(png)) as image:
+        width, height = image.size
+    assert width + height <= 10_000
+    assert max(width, height) / min(width, height) <= 20
+    return width, height
+
+
+def test_worked_example_has_eight_red_bars_nineteen_green_and_two_without_value() -> None:
+    fig = build_area_figure(worked_example(), period=2026)
+    red = bars(fig, GID_BAR_RED)
+    green = bars(fig, GID_BAR_GREEN)
+    assert len(red) == 8
+    assert len(green) == 19
+    assert all(b.get_facecolor() == pytest.approx(to_rgba(BAR_RED)) for b in red)
+    assert all(b.get_facecolor() == pytest.approx(to_rgba(BAR_GREEN)) for b in green)
+    assert no_value_markers(fig) == ["–", "–"]  # KF5, KF6
+
+
+def test_bars_are_as_long_as_the_indicator_values_in_instrument_order() -> None:
+    result = worked_example()
+    fig = build_area_figure(result)
+    drawn = sorted(bars(fig, GID_BAR_RED) + bars(fig, GID_BAR_GREEN), key=lambda b: b.get_y())
+    expected = [i.value for i in result.indicators if i.value is not None]
+    assert [b.get_width() for b in drawn] == pytest.approx(expected)
+
+
+def test_red_bars_are_exactly_the_red_indicators_of_the_result() -> None:
+    area, villages, _, _ = mixed_kecamatan()
+    for result in (area, *villages):
+        fig = build_area_figure(result)
+        red_widths = sorted(b.get_width() for b in bars(fig, GID_BAR_RED))
+        assert red_widths == pytest.approx(sorted(i.value for i in result.red if i.value))
+        with_value = [i for i in result.indicators if i.value is not None]
+        assert len(bars(fig, GID_BAR_GREEN)) == len(with_value) - len(result.red)
+        assert len(no_value_markers(fig)) == len(result.no_value)
+
+
+def test_value_labels_use_the_decimal_comma_with_two_decimals() -> None:
+    shown = texts(build_area_figure(worked_example()))
+    assert {"66,67", "33,33", "50,00", "100,00"} <= set(shown)
+    assert not [t for t in shown if "66.67" in t or "87.50" in t]
+
+
+def test_title_names_area_ikk_with_two_decimals_category_period_and_families() -> None:
+    shown = texts(build_area_figure(worked_example(), period=2026))
+    assert "Desa Sampanahan" in shown
+    assert "IKK 87,50 · Kategori 3" in shown
+    assert "Kualitas keluarga responsif gender dan hak anak" in shown
+    assert "kode 63.02.12.2005 · Periode 2026 · n = 3 keluarga" in shown
+
+
+def test_each_dimension_is_a_group_heading_with_its_index() -> None:
+    shown = texts(build_area_figure(worked_example()))
+    for heading in ("LS · Legalitas dan Struktur", "KE · Ketahanan Ekonomi"):
+        assert heading in shown
+    # LS 83,33 · KF 91,67 · KE 70,83 · KSP 91,67 · KSB 100,00 (the spec's table)
+    for index in ("83,33", "91,67", "70,83", "100,00"):
+        assert f"indeks {index}" in shown
+
+
+def test_footer_names_the_instrument_and_the_provisional_method() -> None:
+    result = worked_example()
+    footer = f"Instrumen {result.instrument_id} versi {result.instrument_version}"
+    assert f"{footer} · metode sementara" in texts(build_area_figure(result, provisional=True))
+    final = texts(build_area_figure(result, provisional=False))
+    assert footer in final
+    assert not [t for t in final if "sementara" in t]
+
+
+def threshold_lines(fig: Figure) -> list[float]:
+    ax = fig.axes[0]
+    return [float(line.get_xdata()[0]) for line in ax.lines if isinstance(line, Line2D)]
+
+
+def test_threshold_line_is_drawn_at_the_instruments_red_threshold() -> None:
+    assert threshold_lines(build_area_figure(worked_example())) == [75.0]
+    moved = build_area_figure(worked_example(), red_threshold=80.0)
+    assert threshold_lines(moved) == [80.0]
+    assert "80 %" in texts(moved)
+
+
+def test_png_is_within_telegram_photo_limits_and_sized_for_a_phone() -> None:
+    width, height = assert_telegram_photo(render_area_chart(worked_example(), period=2026))
+    assert height > width  # portrait: scrolls like a phone screen
+    assert max(width, height) <= MAX_LONG_SIDE_PX
+    assert width >= 800
+
+
+def test_area_without_families_renders_every_indicator_without_value() -> None:
+    result = empty_village()
+    fig = build_area_figure(result, period=2026)
+    assert bars(fig, GID_BAR_RED) == bars(fig, GID_BAR_GREEN) == []
+    assert len(no_value_markers(fig)) == len(result.indicators) == 29
+    shown = texts(fig)
+    assert "IKK –" in shown
+    assert "Belum ada keluarga yang tercatat" in shown
+    assert_telegram_photo(render_area_chart(result, period=2026))
+
+
+def test_english_chart_uses_english_names_and_words() -> None:
+    shown = texts(build_area_figure(worked_example(), lang="en", period=2026))
+    assert "LS · Legality and Structure" in shown
+    assert "code 63.02.12.2005 · Period 2026 · n = 3 families" in shown
+    assert "IKK 87,50 · Kategori 3" in shown  # numbers keep the Indonesian form
+
+
+def test_many_indicators_still_fit_in_1280_pixels_with_smaller_fonts() -> None:
+    indicators = tuple(
+        IndicatorResult(f"X{n}", "X", Text(f"Indikator nomor {n}"), "Dinas", n, 60, n / 0.6, n < 45)
+        for n in range(1, 61)
+    )
+    many = replace(
+        worked_example(),
+        dimensions=(DimensionResult("X", Text("Dimensi besar"), 1.0, 50.0),),
+        indicators=indicators,
+    )
+    fig = build_area_figure(many)
+    assert len(bars(fig, GID_BAR_RED)) == 44
+    assert len(bars(fig, GID_BAR_GREEN)) == 16
+    width, height = assert_telegram_photo(render_area_chart(many))
+    assert max(width, height) <= MAX_LONG_SIDE_PX
+
+
+def test_indicator_of_an_unknown_dimension_is_shown_under_other() -> None:
+    result = worked_example()
+    stray = replace(result.indicators[0], code="ZZ1", dimension="ZZ")
+    fig = build_area_figure(replace(result, indicators=(*result.indicators, stray)))
+    shown = texts(fig)
+    assert "Lainnya" in shown
+    assert "ZZ1 Legalitas perkawinan" in shown
+
+
+def test_long_label_keeps_code_and_last_word_within_the_width() -> None:
+    width = 200.0
+    label = fit_label("KSP1", "Bebas kekerasan terhadap perempuan", width, 11.5)
+    assert label.startswith("KSP1 Bebas")
+    assert label.endswith("perempuan")
+    assert "…" in label
+    assert text_width_pt(label, 11.5) <= width
+
+
+def test_short_label_is_left_whole() -> None:
+    assert fit_label("KF1", "Kecukupan pangan", 200.0, 11.5) == "KF1 Kecukupan pangan"
+
+
+def test_a_single_long_word_is_cut_with_an_ellipsis() -> None:
+    label = fit_label("X1", "Supercalifragilisticexpialidocious" * 2, 80.0, 11.5)
+    assert label.startswith("X1 ")
+    assert label.endswith("…")
+    assert text_width_pt(label, 11.5) <= 80.0
+
+
+def test_default_instrument_labels_start_with_their_code_fit_and_stay_distinct() -> None:
+    result = worked_example()
+    fig = build_area_figure(result)
+    labels = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == GID_LABEL]
+    assert [lab.split(" ")[0] for lab in labels] == [i.code for i in result.indicators]
+    assert len(set(labels)) == len(labels) == 29
+    # The label column is 3,6 in minus margins (240 pt); labels are drawn at 11,5 pt.
+    assert all(text_width_pt(lab, 11.5) <= (3.6 - 0.26) * 72 for lab in labels)
+
+
+def test_concurrent_renders_in_threads_give_the_same_picture() -> None:
+    results: list[AreaResult] = [worked_example(), empty_village()]
+    expected = [render_area_chart(r, period=2026) for r in results]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda r: render_area_chart(r, period=2026), results * 2))
+    assert got == expected * 2
