@@ -73,13 +73,21 @@ def count_by(
 
 
 def _weighted_nanmean(values: FloatArray, weights: FloatArray) -> FloatArray:
-    """Row-wise weighted mean over the columns that have a value; NaN where none has."""
-    present = ~np.isnan(values)
-    weight = np.where(present, weights, 0.0)
-    total = weight.sum(axis=1)
-    # Elementwise then a row sum (not a matrix product, whose BLAS summation order depends on the
-    # number of areas): an area's value must not depend on which other areas were computed with it.
-    summed = (np.where(present, values, 0.0) * weights).sum(axis=1)
+    """Row-wise weighted mean over the columns that have a value; NaN where none has.
+
+    Columns are added one by one, left to right (a loop over indicators, not families): numpy's
+    row sums change their summation order with the number of rows, and an area's value must not
+    change in the last bit depending on which other areas were computed with it. It is also the
+    order of the plain-Python reference, so both give the same floats.
+    """
+    n_rows = values.shape[0]
+    summed = np.zeros(n_rows)
+    total = np.zeros(n_rows)
+    for j, weight in enumerate(weights.tolist()):
+        column = values[:, j]
+        present = ~np.isnan(column)
+        summed = summed + np.where(present, weight * column, 0.0)
+        total = total + np.where(present, weight, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, summed / np.where(total > 0, total, 1.0), np.nan)
 
