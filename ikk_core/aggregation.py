@@ -55,10 +55,12 @@ def count_by(
 ) -> Counts:
     """Numerators, denominators and family counts per area code (rows without a code left out).
 
+    `codes` go with the rows of `scores` by position.
+
     One pass of `np.bincount` per indicator: linear in families, no Python loop over them.
     """
     columns = _indicator_matrix(instrument, scores)
-    group, uniques = pd.factorize(pd.Series(codes, index=scores.index, dtype=object), sort=True)
+    group, uniques = pd.factorize(_by_position(codes, len(scores)), sort=True)
     keep = group >= 0
     group = group[keep]
     n_groups = len(uniques)
@@ -70,6 +72,15 @@ def count_by(
         denominator[:, j] = np.bincount(group, weights=applicable[keep], minlength=n_groups)
     families = np.bincount(group, minlength=n_groups).astype(np.int64)
     return Counts(tuple(str(u) for u in uniques), families, numerator, denominator)
+
+
+def _by_position(codes: pd.Series | Sequence[str], size: int) -> npt.NDArray[np.object_]:
+    """Area codes matched to score rows by position, never by index label: a mismatched index
+    would otherwise silently drop families."""
+    values = np.asarray(codes, dtype=object)
+    if len(values) != size:
+        raise ValueError(f"{len(values)} area codes for {size} families")
+    return values
 
 
 def _weighted_nanmean(values: FloatArray, weights: FloatArray) -> FloatArray:

@@ -96,11 +96,15 @@ def score_frame(
     instrument: Instrument, answers: pd.DataFrame, area_codes: pd.Series
 ) -> pd.DataFrame:
     """Indicator scores of every family (row) of `answers`: columns are indicator codes, dtype
-    nullable Int8 (1, 0, <NA> = does not apply). `area_codes` holds each row's village code."""
+    nullable Int8 (1, 0, <NA> = does not apply). `area_codes` holds each row's village code, by
+    position; it sets the poverty line (`${GARIS_KEMISKINAN}`) of each family."""
     frame = effective_frame(instrument, answers)
     columns: dict[str, pd.Series] = {name: frame[name] for name in frame.columns}
+    if len(area_codes) != len(answers):
+        raise ValueError(f"{len(area_codes)} area codes for {len(answers)} families")
+    codes = pd.Series(np.asarray(area_codes, dtype=object))  # by position, never by label
     columns[POVERTY_LINE] = pd.Series(
-        poverty_lines(instrument.settings, area_codes.reindex(answers.index)), index=answers.index
+        poverty_lines(instrument.settings, codes), index=answers.index
     )
     tested: dict[str, BoolArray] = {}
 

@@ -184,3 +184,12 @@ def test_to_dict_has_the_json_shape_with_unrounded_numbers() -> None:
 def test_scores_missing_an_indicator_column_are_refused() -> None:
     with pytest.raises(ValueError, match="B1"):
         aggregate(small_instrument(), FOUR_FAMILIES.drop(columns=["B1"]), "x", "x", "desa")
+
+
+def test_area_codes_go_with_score_rows_by_position_not_by_index_label() -> None:
+    shifted = FOUR_FAMILIES.set_axis([100, 101, 102, 103])
+    villages = pd.Series(["63.02.12.2005"] * 4)  # index 0..3: no label in common
+    results = aggregate_by(small_instrument(), shifted, villages, {})
+    assert results["63.02.12.2005"].families == 4
+    with pytest.raises(ValueError, match="3 area codes for 4 families"):
+        aggregate_by(small_instrument(), FOUR_FAMILIES, villages[:3], {})

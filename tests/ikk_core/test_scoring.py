@@ -141,3 +141,8 @@ def test_constraints_see_the_current_answer_through_categories_too() -> None:
     assert rule_mask(rule, {}, index, current=as_categories(current)).tolist() == [
         True, False, False,
     ]
+
+
+def test_area_codes_of_another_length_are_refused() -> None:
+    with pytest.raises(ValueError, match="1 area codes for 2 families"):
+        score_frame(INSTRUMENT, frame([COUPLE, COUPLE]), pd.Series(["63.02.01.2001"]))
