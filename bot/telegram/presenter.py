@@ -183,8 +183,15 @@ class Presenter:
             return
         if kind in ("stale", "not_editable", "incomplete", "already_submitted"):
             await self.answer(outcome.message)
-            await self.show(position, notices=[outcome.message] if outcome.message and
-                            self.tap is None else (), tidy=self.close_tapped(None))
+            if position.submitted and self.memory.focus != position.response_id:
+                # A keyboard of a family sent in since: say so, and offer the next family.
+                await self.send_all(
+                    [render.submitted_message(position, position.score)],
+                    tidy=self.close_tapped(None),
+                )
+                return
+            notices = [outcome.message] if outcome.message and self.tap is None else []
+            await self.show(position, notices=notices, tidy=self.close_tapped(None))
             return
         if kind == "confirm":
             await self.answer()
