@@ -15,7 +15,7 @@ import io
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -241,25 +241,49 @@ def _layout(rows: int) -> _Layout:
     )
 
 
-def build_area_figure(
-    result: AreaResult,
-    *,
-    lang: str = "id",
-    period: int | None = None,
-    red_threshold: float = 75.0,
-    provisional: bool = True,
-) -> Figure:
-    """The chart as a Figure (not yet drawn), so tests can inspect its bars before saving.
+@dataclass(frozen=True)
+class _Frame:
+    """Everything on the chart that depends on the instrument and language, not on the numbers:
+    headings, labels, axis, legend, footer. Hashable, so its drawing can be cached."""
 
-    `red_threshold` and `provisional` come from the instrument's settings
-    (`instrument.settings.red_threshold`, `.provisional`): an AreaResult does not carry them.
-    The bar colours come from each indicator's own `red` flag, computed by the core with the same
-    threshold, so the picture can never disagree with the report.
-    """
-    groups = _groups(result, lang)
+    lang: str
+    red_threshold: float
+    provisional: bool
+    instrument: str
+    headings: tuple[str, ...]
+    labels: tuple[tuple[str, ...], ...]  # per heading, the labels of its rows
+    layout: _Layout
+
+
+def _frame(result: AreaResult, groups: list[_Group], lang: str, red_threshold: float,
+           provisional: bool) -> _Frame:
     layout = _layout(sum(1 + len(g.indicators) for g in groups))
+    footer = _text(lang, "instrument", id=result.instrument_id, version=result.instrument_version)
+    if provisional:
+        footer += " · " + _text(lang, "provisional")
+    return _Frame(
+        lang=lang,
+        red_threshold=float(red_threshold),
+        provisional=provisional,
+        instrument=footer,
+        headings=tuple(g.heading for g in groups),
+        labels=tuple(
+            tuple(
+                fit_label(i.code, i.name.get(lang), layout.label_width_pt, layout.label_size)
+                for i in g.indicators
+            )
+            for g in groups
+        ),
+        layout=layout,
+    )
+
+
+def _new_figure(layout: _Layout, *, transparent: bool) -> tuple[Figure, Axes]:
+    """A figure and its bar axes at the same place and scale for both layers."""
     height = layout.height
-    fig = Figure(figsize=(WIDTH_IN, height), dpi=DPI, facecolor="white")
+    fig = Figure(
+        figsize=(WIDTH_IN, height), dpi=DPI, facecolor=(1, 1, 1, 0) if transparent else "white"
+    )
     FigureCanvasAgg(fig)
     ax = fig.add_axes(
         (
@@ -269,26 +293,79 @@ def build_area_figure(
             (height - TOP_IN - BOTTOM_IN) / height,
         )
     )
-    _style_axes(ax, layout, lang)
+    ax.set_xlim(0, layout.x_max)
+    ax.set_ylim(layout.rows - 0.5, -0.5)  # first row on top
+    if transparent:
+        ax.set_axis_off()
+    return fig, ax
 
+
+def build_area_figure(
+    result: AreaResult,
+    *,
+    lang: str = "id",
+    period: int | None = None,
+    red_threshold: float = 75.0,
+    provisional: bool = True,
+) -> Figure:
+    """The whole chart as one Figure (not yet drawn), so tests can inspect it before saving.
+
+    `red_threshold` and `provisional` come from the instrument's settings
+    (`instrument.settings.red_threshold`, `.provisional`): an AreaResult does not carry them.
+    The bar colours come from each indicator's own `red` flag, computed by the core with the same
+    threshold, so the picture can never disagree with the report.
+    """
+    groups = _groups(result, lang)
+    frame = _frame(result, groups, lang, red_threshold, provisional)
+    fig, ax = _new_figure(frame.layout, transparent=False)
+    _draw_frame(fig, ax, frame)
+    _draw_numbers(fig, ax, result, groups, frame, period)
+    return fig
+
+
+def _draw_frame(fig: Figure, ax: Axes, frame: _Frame) -> None:
+    """The instrument's part of the chart: bands, headings, labels, axis, legend, footer."""
+    layout, lang = frame.layout, frame.lang
+    _style_axes(ax, layout, lang)
     # Headings and labels sit left of the axes: x in axes fractions, y in rows.
     left_transform = blended_transform_factory(ax.transAxes, ax.transData)
     edge_x = -(LEFT_IN - EDGE_IN) / layout.axes_width_in
     label_x = -LABEL_GAP_IN / layout.axes_width_in
-    bar_rows: list[int] = []
-    bar_values: list[float] = []
-    bar_red: list[bool] = []
     y = 0
-    for group in groups:
+    for heading, labels in zip(frame.headings, frame.labels, strict=True):
         band = ax.axhspan(
             y - 0.5, y + 0.5, xmin=edge_x - 0.02, xmax=1.0, color=BAND_FILL, zorder=0,
             linewidth=0, clip_on=False,
         )
         band.set_gid(GID_DIMENSION)
         ax.text(
-            edge_x, y, group.heading, transform=left_transform, ha="left", va="center",
+            edge_x, y, heading, transform=left_transform, ha="left", va="center",
             fontsize=layout.label_size, fontweight="bold", color=TEXT_DARK, fontfamily=FONT,
         )
+        y += 1
+        for label in labels:
+            ax.text(
+                label_x, y, label, transform=left_transform, ha="right", va="center",
+                fontsize=layout.label_size, color=TEXT_DARK, fontfamily=FONT, gid=GID_LABEL,
+            )
+            y += 1
+    ax.text(
+        frame.red_threshold, -0.62, f"{_threshold_text(frame.red_threshold)} %", ha="center",
+        va="bottom", fontsize=10, color="#333333", fontfamily=FONT,
+    )
+    _draw_legend_and_footer(fig, frame)
+
+
+def _draw_numbers(fig: Figure, ax: Axes, result: AreaResult, groups: list[_Group],
+                  frame: _Frame, period: int | None) -> None:
+    """The area's part: bars, values, dimension indices, title, and the threshold line (drawn
+    with the numbers so that it stays on top of the bars)."""
+    layout, lang = frame.layout, frame.lang
+    bar_rows: list[int] = []
+    bar_values: list[float] = []
+    bar_red: list[bool] = []
+    y = 0
+    for group in groups:
         if group.dimension is not None:
             ax.text(
                 layout.value_x, y, _text(lang, "index", value=format_value(group.dimension.value)),
@@ -297,13 +374,6 @@ def build_area_figure(
             )
         y += 1
         for indicator in group.indicators:
-            label = fit_label(
-                indicator.code, indicator.name.get(lang), layout.label_width_pt, layout.label_size
-            )
-            ax.text(
-                label_x, y, label, transform=left_transform, ha="right", va="center",
-                fontsize=layout.label_size, color=TEXT_DARK, fontfamily=FONT, gid=GID_LABEL,
-            )
             _draw_indicator(ax, indicator, y, layout, lang, explain=result.families > 0)
             if indicator.value is not None:
                 bar_rows.append(y)
@@ -311,11 +381,8 @@ def build_area_figure(
                 bar_red.append(indicator.red)
             y += 1
     _draw_bars(ax, bar_rows, bar_values, bar_red)
-
-    ax.axvline(red_threshold, color="#333333", linestyle=(0, (5, 3)), linewidth=1.4, zorder=3)
-    ax.text(
-        red_threshold, -0.62, f"{_threshold_text(red_threshold)} %", ha="center", va="bottom",
-        fontsize=10, color="#333333", fontfamily=FONT,
+    ax.axvline(
+        frame.red_threshold, color="#333333", linestyle=(0, (5, 3)), linewidth=1.4, zorder=3
     )
     if result.families == 0:
         ax.text(
@@ -323,14 +390,10 @@ def build_area_figure(
             fontsize=13, color=TEXT_MUTED, fontfamily=FONT, zorder=5,
             bbox={"boxstyle": "round,pad=0.6", "facecolor": "white", "edgecolor": "#bbbbbb"},
         )
-    _draw_title(fig, result, lang, period, height)
-    _draw_legend_and_footer(fig, result, lang, red_threshold, provisional, height)
-    return fig
+    _draw_title(fig, result, lang, period, layout.height)
 
 
 def _style_axes(ax: Axes, layout: _Layout, lang: str) -> None:
-    ax.set_xlim(0, layout.x_max)
-    ax.set_ylim(layout.rows - 0.5, -0.5)  # first row on top
     ax.set_xticks([0, 25, 50, 75, 100], ["0", "25", "50", "75", "100"])
     ax.set_yticks([])  # labels are plain texts: the same picture without the Tick machinery
     ax.tick_params(axis="x", labelsize=10.5, colors=TEXT_MUTED, length=3)
@@ -416,41 +479,60 @@ def _draw_title(fig: Figure, result: AreaResult, lang: str, period: int | None, 
              fontfamily=FONT)
 
 
-def _draw_legend_and_footer(
-    fig: Figure, result: AreaResult, lang: str, threshold: float, provisional: bool, height: float
-) -> None:
-    t = _threshold_text(threshold)
+def _draw_legend_and_footer(fig: Figure, frame: _Frame) -> None:
+    t = _threshold_text(frame.red_threshold)
+    lang = frame.lang
     handles = [
         Patch(facecolor=BAR_RED, label=_text(lang, "red", threshold=t)),
         Patch(facecolor=BAR_GREEN, label=_text(lang, "green", threshold=t)),
         Line2D([], [], color=NO_VALUE_GREY, marker="_", linestyle="none", markersize=10,
                markeredgewidth=2.5, label=_text(lang, "no_value")),
     ]
+    height = frame.layout.height
     fig.legend(
         handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.4 / height), ncol=3,
         frameon=False, handlelength=1.3, columnspacing=1.4, prop={"family": FONT, "size": 10},
     )
-    footer = _text(lang, "instrument", id=result.instrument_id, version=result.instrument_version)
-    if provisional:
-        footer += " · " + _text(lang, "provisional")
-    fig.text(0.5, 0.12 / height, footer, ha="center", va="bottom", fontsize=9.5,
+    fig.text(0.5, 0.12 / height, frame.instrument, ha="center", va="bottom", fontsize=9.5,
              color=TEXT_MUTED, fontfamily=FONT)
 
 
-def figure_to_png(fig: Figure) -> bytes:
-    """Draw the figure and encode it as a palette PNG: the chart has few colours, and a
-    256-colour PNG is about a third of the size of matplotlib's RGBA one, encoded faster."""
+def _pixels(fig: Figure) -> Image.Image:
+    """The drawn figure as an RGBA image (transparent where a transparent figure is empty)."""
     raw = io.BytesIO()
-    fig.savefig(raw, format="rgba", dpi=DPI, facecolor="white")
+    fig.savefig(raw, format="rgba", dpi=DPI, facecolor=fig.get_facecolor())
     pixels = raw.getvalue()
     width = round(fig.get_size_inches()[0] * DPI)
-    image = Image.frombuffer(
+    return Image.frombuffer(
         "RGBA", (width, len(pixels) // (4 * width)), pixels, "raw", "RGBA", 0, 1
     )
+
+
+def _to_png(image: Image.Image) -> bytes:
+    """A 256-colour PNG: the chart has few colours, and a palette PNG is about a third of the
+    size of matplotlib's RGBA one, and encodes faster."""
     palette = image.convert("RGB").quantize(PNG_COLOURS, method=Image.Quantize.FASTOCTREE)
     buffer = io.BytesIO()
     palette.save(buffer, format="png", dpi=(DPI, DPI))
     return buffer.getvalue()
+
+
+def figure_to_png(fig: Figure) -> bytes:
+    """Draw a whole figure (e.g. from `build_area_figure`) and encode it as PNG."""
+    return _to_png(_pixels(fig))
+
+
+@lru_cache(maxsize=32)
+def _frame_layer(frame: _Frame) -> Image.Image:
+    """The instrument's part of the chart, drawn once per instrument, language and threshold.
+
+    Labels and headings are three quarters of the text on the chart, and text is most of the
+    time of a render (matplotlib rasterises glyph by glyph): drawing them once and reusing the
+    picture makes a render several times cheaper. The image is never modified, only composited.
+    """
+    fig, ax = _new_figure(frame.layout, transparent=False)
+    _draw_frame(fig, ax, frame)
+    return _pixels(fig)
 
 
 def render_area_chart(
@@ -461,9 +543,13 @@ def render_area_chart(
     red_threshold: float = 75.0,
     provisional: bool = True,
 ) -> bytes:
-    """The chart as PNG bytes (880×1276 px for 29 indicators): blocking, run it in a thread."""
-    return figure_to_png(
-        build_area_figure(
-            result, lang=lang, period=period, red_threshold=red_threshold, provisional=provisional
-        )
-    )
+    """The chart as PNG bytes (880×1276 px for 29 indicators): blocking, run it in a thread.
+
+    The same picture as `build_area_figure` (a test compares them pixel by pixel), drawn as two
+    layers: the cached instrument frame, and this area's numbers on a transparent figure.
+    """
+    groups = _groups(result, lang)
+    frame = _frame(result, groups, lang, red_threshold, provisional)
+    fig, ax = _new_figure(frame.layout, transparent=True)
+    _draw_numbers(fig, ax, result, groups, frame, period)
+    return _to_png(Image.alpha_composite(_frame_layer(frame), _pixels(fig)))

@@ -8,9 +8,11 @@ Telegram's photo limits, and the worked example of the spec gives the expected c
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
@@ -28,6 +30,7 @@ from bot.reporting.chart import (
     GID_NO_VALUE,
     MAX_LONG_SIDE_PX,
     build_area_figure,
+    figure_to_png,
     fit_label,
     render_area_chart,
     text_width_pt,
@@ -222,6 +225,37 @@ def test_default_instrument_labels_start_with_their_code_fit_and_stay_distinct()
     assert len(set(labels)) == len(labels) == 29
     # The label column is 3,6 in minus margins (240 pt); labels are drawn at 11,5 pt.
     assert all(text_width_pt(lab, 11.5) <= (3.6 - 0.26) * 72 for lab in labels)
+
+
+def rgb(png: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(png)) as image:
+        return np.asarray(image.convert("RGB"), dtype=np.int16)
+
+
+@pytest.mark.parametrize(
+    ("lang", "threshold", "provisional", "sample"),
+    [
+        ("id", 75.0, True, worked_example),
+        ("en", 75.0, True, worked_example),
+        ("id", 80.0, True, worked_example),
+        ("id", 75.0, False, worked_example),
+        ("id", 75.0, True, empty_village),
+        ("id", 75.0, True, lambda: mixed_kecamatan()[0]),
+    ],
+)
+def test_layered_render_is_the_same_picture_as_the_whole_figure(
+    lang: str, threshold: float, provisional: bool, sample: Callable[[], AreaResult]
+) -> None:
+    """The PNG is drawn as a cached instrument frame plus the area's numbers; it must show what
+    `build_area_figure` holds (up to palette rounding), for every frame the cache may keep."""
+    options = {"lang": lang, "period": 2026, "red_threshold": threshold,
+               "provisional": provisional}
+    fast = rgb(render_area_chart(sample(), **options))  # type: ignore[arg-type]
+    whole = rgb(figure_to_png(build_area_figure(sample(), **options)))  # type: ignore[arg-type]
+    assert fast.shape == whole.shape
+    difference = np.abs(fast - whole).max(axis=2)
+    assert difference.max() <= 48
+    assert (difference > 8).mean() < 0.002
 
 
 def test_concurrent_renders_in_threads_give_the_same_picture() -> None:
