@@ -12,11 +12,11 @@ import asyncio
 from logging.config import fileConfig
 from typing import Any, Literal
 
+from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
-from alembic import context
 from bot.db.engine import create_engine
 from bot.db.migrate import migration_connection, run_migrations_on
 from bot.db.models import Base
