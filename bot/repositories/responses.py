@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,7 @@ from bot.db.models import (
     Response,
     ResponseStatus,
     Role,
+    UserArea,
 )
 from bot.db.types import utcnow
 from bot.repositories.families import FamilyLabel
@@ -42,6 +43,7 @@ __all__ = [
     "Change",
     "ResponseRow",
     "StoredAnswers",
+    "Writer",
     "bump_version",
     "claim_update",
     "count_answers",
@@ -49,6 +51,7 @@ __all__ = [
     "load_acting_user",
     "load_answers",
     "load_answers_of",
+    "load_own_response",
     "load_response",
     "own_responses",
     "typed_answers",
@@ -155,6 +158,98 @@ async def load_response(
     return _row(*found) if found is not None else None
 
 
+@dataclass(frozen=True)
+class Writer:
+    """The cadre writing a response: only what a write needs (her id and language)."""
+
+    id: int
+    language: str
+
+
+_OWN_RESPONSE = (
+    select(
+        Response.id,
+        Response.version,
+        Response.status,
+        Response.cadre_id,
+        Response.current_question,
+        Response.submitted_at,
+        Response.updated_at,
+        Response.family_score_pct,
+        Response.family_band,
+        Response.instrument_id,
+        Response.instrument_version,
+        Family.id,
+        Family.village_code,
+        Family.rt,
+        Family.head_name,
+        Family.period,
+        Area.name,
+        Area.level,
+        AppUser.language,
+        Answer.question,
+        Answer.value,
+    )
+    .select_from(Response)
+    .join(Family, Family.id == Response.family_id)
+    .join(Area, Area.code == Family.village_code)
+    .join(AppUser, AppUser.id == Response.cadre_id)
+    .join(
+        UserArea,
+        (UserArea.user_id == AppUser.id) & (UserArea.area_code == Family.village_code),
+    )
+    .outerjoin(Answer, Answer.response_id == Response.id)
+    .where(
+        Response.id == bindparam("response_id"),
+        Response.cadre_id == bindparam("user_id"),
+        AppUser.active.is_(True),
+        AppUser.role == Role.KADER,
+    )
+)
+
+
+async def load_own_response(
+    session: AsyncSession, user_id: int, response_id: int
+) -> tuple[Writer, ResponseRow, StoredAnswers] | None:
+    """The cadre's own response with its answers, in ONE query (the hot path of every tap).
+
+    The same rule as `load_response` for a kader, written as joins: she is active, the
+    response is hers, and its village is one of hers (`user_area`). None otherwise.
+    """
+    rows = (
+        await session.execute(_OWN_RESPONSE, {"response_id": response_id, "user_id": user_id})
+    ).all()
+    if not rows:
+        return None
+    first = rows[0]
+    (rid, version, status, cadre_id, cursor, submitted_at, updated_at, pct, band, iid, iver,
+     family_id, village, rt, head, period, area_name, area_level, language, _, _) = first
+    row = ResponseRow(
+        id=rid,
+        version=version,
+        status=status,
+        cadre_id=cadre_id,
+        cursor=cursor,
+        submitted_at=submitted_at,
+        updated_at=updated_at,
+        score_pct=pct,
+        band=band,
+        instrument_id=iid,
+        instrument_version=iver,
+        family=FamilyLabel(
+            family_id=family_id,
+            village_code=village,
+            village_name=area_name,
+            village_level=area_level,
+            rt=rt or None,
+            head_name=head or None,
+            period=period,
+        ),
+    )
+    stored = {r[-2]: r[-1] for r in rows if r[-2] is not None}
+    return Writer(id=user_id, language=language or "id"), row, stored
+
+
 async def own_responses(
     session: AsyncSession,
     user: ActingUser,
@@ -246,12 +341,22 @@ def _insert_for(session: AsyncSession) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
-async def claim_update(session: AsyncSession, update_id: int, telegram_id: int | None) -> bool:
+async def claim_update(
+    session: AsyncSession, update_id: int, telegram_id: int | None, *, user_id: int | None = None
+) -> bool:
     """Record a Telegram update as handled; False when it was handled before (or is being
-    handled by a transaction that then commits: the insert waits for it)."""
+    handled by a transaction that then commits: the insert waits for it).
+
+    With `user_id` the Telegram id is looked up in the same statement (one round trip).
+    """
+    sender: Any = telegram_id
+    if user_id is not None:
+        sender = (
+            select(AppUser.telegram_id).where(AppUser.id == user_id).scalar_subquery()
+        )
     statement = (
         _insert_for(session)(ProcessedUpdate)
-        .values(update_id=update_id, telegram_id=telegram_id, processed_at=utcnow())
+        .values(update_id=update_id, telegram_id=sender, processed_at=utcnow())
         .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
         .returning(ProcessedUpdate.update_id)
     )

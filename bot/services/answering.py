@@ -47,7 +47,7 @@ from bot.repositories.responses import (
 from bot.repositories.scores import delete_scores, replace_scores
 from bot.services import messages
 from bot.services.context import Actor, ServiceContext
-from bot.services.flow import Opened, Step, finish, open_response, stale_or_recorded
+from bot.services.flow import Opened, Step, finish, open_response, reload, stale_or_recorded
 from bot.services.outcomes import (
     DuplicateFamily,
     Outcome,
@@ -222,7 +222,7 @@ async def _apply(
         values.update(status=status, family_score_pct=score_pct, family_band=band)
 
     if not await bump_version(session, row.id, row.version, **values):
-        return stale_or_recorded(ctx, opened, name, accepted.value)
+        return stale_or_recorded(ctx, await reload(session, opened), name, accepted.value)
 
     await upsert_answers(
         session, row.id, [AnswerWrite(name, new_text)], user_id=user.id, update_id=update_id
@@ -314,7 +314,8 @@ async def go_back(
         if shown is not None and moved_to is not None and moved_to.name == shown.name:
             return Step("shown", row, stored, lang, message=messages.NOTHING_BEFORE)
         if not await bump_version(session, row.id, row.version, current_question=target):
-            return Step("stale", row, stored, lang, message=messages.STALE)
+            fresh = await reload(session, opened)
+            return Step("stale", fresh.row, fresh.stored, lang, message=messages.STALE)
         return Step("moved", dataclasses.replace(row, version=row.version + 1, cursor=target),
                     stored, lang)
 
@@ -344,7 +345,8 @@ async def open_for_edit(
         if target is None:
             return Step("not_editable", row, stored, lang, message=messages.NOT_EDITABLE)
         if not await bump_version(session, row.id, row.version, current_question=target):
-            return Step("stale", row, stored, lang, message=messages.STALE)
+            fresh = await reload(session, opened)
+            return Step("stale", fresh.row, fresh.stored, lang, message=messages.STALE)
         return Step("moved", dataclasses.replace(row, version=row.version + 1, cursor=target),
                     stored, lang)
 

@@ -6,13 +6,16 @@ services hold no global state and a test can run two instruments side by side.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db.engine import READ_ONLY, SessionFactory, run_in_transaction
 from bot.settings import Settings
@@ -22,6 +25,22 @@ from ikk_core.instrument_io import load_default_instrument
 __all__ = ["Actor", "ServiceContext", "actor_id"]
 
 T = TypeVar("T")
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, tuple[asyncio.AbstractEventLoop, asyncio.Lock]]
+_WRITE_LOCKS = weakref.WeakKeyDictionary()
+
+
+def _sqlite_write_lock(session_factory: SessionFactory) -> asyncio.Lock | None:
+    """The in-process writer queue of a SQLite engine (None for other databases)."""
+    bind = session_factory.kw.get("bind")
+    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
+        return None
+    loop = asyncio.get_running_loop()
+    found = _WRITE_LOCKS.get(bind.sync_engine)
+    if found is None or found[0] is not loop:
+        found = (loop, asyncio.Lock())
+        _WRITE_LOCKS[bind.sync_engine] = found
+    return found[1]
 
 
 class Actor(Protocol):
@@ -67,8 +86,19 @@ class ServiceContext:
         return moment.astimezone(self.tz).year
 
     async def write(self, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run `fn` as one write transaction, retried on lock errors, committed on return."""
-        return await run_in_transaction(self.session_factory, fn)
+        """Run `fn` as one write transaction, retried on lock errors, committed on return.
+
+        On SQLite the process's writers take turns on an asyncio lock before BEGIN IMMEDIATE:
+        SQLite admits one writer anyway, and a writer left waiting in SQLite's busy handler
+        sleeps in growing steps (up to 100 ms) after the lock is free, so without the queue
+        the file sits idle between transactions. Other processes are still held off by
+        BEGIN IMMEDIATE and the busy timeout.
+        """
+        lock = _sqlite_write_lock(self.session_factory)
+        if lock is None:
+            return await run_in_transaction(self.session_factory, fn)
+        async with lock:
+            return await run_in_transaction(self.session_factory, fn)
 
     async def read(self, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `fn` as one read-only transaction (no write lock on SQLite)."""

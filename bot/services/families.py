@@ -26,6 +26,7 @@ from bot.repositories.responses import (
     load_acting_user,
     load_answers,
     load_answers_of,
+    load_own_response,
     load_response,
     own_responses,
     typed_answers,
@@ -137,17 +138,16 @@ async def open_existing_family(
         opened = await open_response(session, actor, response_id, update_id)
         if isinstance(opened, Step):
             return opened
-        user = opened.user
-        existing = await load_response(session, user, existing_response_id)
-        if existing is None:
-            return Step("not_found", opened.row, opened.stored, user.language,
-                        message=messages.NOT_FOUND)
+        lang = opened.user.language
+        found = await load_own_response(session, opened.user.id, existing_response_id)
+        if found is None:
+            return Step("not_found", opened.row, opened.stored, lang, message=messages.NOT_FOUND)
+        _, existing, stored = found
         notices: tuple[str, ...] = ()
         if existing.id != opened.row.id and _discardable(opened.row):
             await session.execute(delete(Family).where(Family.id == opened.row.family.family_id))
             notices = (messages.DISCARDED,)
-        stored = await load_answers(session, existing.id)
-        return Step("shown", existing, stored, user.language, notices=notices)
+        return Step("shown", existing, stored, lang, notices=notices)
 
     return finish(ctx, await ctx.write(work))
 

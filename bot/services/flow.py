@@ -1,10 +1,10 @@
-"""The common shape of a service call on one response: who acts, idempotency, the version check.
+"""The common shape of a service call on one response: idempotency, ownership, the version.
 
-A call runs as one transaction: load the acting user (scope as the database says now), claim
-the Telegram update id, load the response (the actor's own, in scope), compare the version the
-keyboard carried, decide with the pure engine, write, commit. Whatever the transaction decided
-is returned as a `Step` holding plain values; the position is built from it after the commit,
-so nothing that draws a prompt runs while SQLite's write lock is held.
+A call runs as one transaction: claim the Telegram update id, load the response (the actor's
+own, in a village that is hers now, with its answers), compare the version the keyboard
+carried, decide with the pure engine, write, commit. Whatever the transaction decided is
+returned as a `Step` holding plain values; the position is built from it after the commit, so
+nothing that draws a prompt runs while SQLite's write lock is held.
 """
 
 from __future__ import annotations
@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.repositories.responses import (
-    ActingUser,
     ResponseRow,
     StoredAnswers,
+    Writer,
     claim_update,
-    load_acting_user,
-    load_answers,
-    load_response,
+    load_own_response,
 )
 from bot.services import messages
 from bot.services.context import Actor, ServiceContext, actor_id
@@ -34,7 +32,7 @@ from bot.services.outcomes import (
 from conversations.engine import phrase
 from ikk_core.values import AnswerError, parse_answer, to_storage
 
-__all__ = ["Opened", "Step", "finish", "open_response", "stale_or_recorded"]
+__all__ = ["Opened", "Step", "finish", "open_response", "reload", "stale_or_recorded"]
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Opened:
-    user: ActingUser
+    user: Writer
     row: ResponseRow
     stored: StoredAnswers
 
@@ -68,18 +66,28 @@ async def open_response(
     response_id: int,
     update_id: int | None,
 ) -> Opened | Step:
-    """Load the actor and their response and claim the update; a `Step` means stop here."""
-    user = await load_acting_user(session, actor_id(actor))
-    if user is None:
-        return Step("not_found", message=messages.NOT_FOUND)
-    if update_id is not None and not await claim_update(session, update_id, user.telegram_id):
-        row = await load_response(session, user, response_id)
-        stored = await load_answers(session, row.id) if row is not None else {}
+    """Claim the update, then load the actor's own response with its answers; a `Step` means
+    stop here. Two statements: this runs on every tap, inside SQLite's write lock."""
+    user_id = actor_id(actor)
+    if update_id is not None and not await claim_update(
+        session, update_id, None, user_id=user_id
+    ):
+        found = await load_own_response(session, user_id, response_id)
+        if found is None:
+            return Step("already_processed")
+        user, row, stored = found
         return Step("already_processed", row, stored, user.language)
-    row = await load_response(session, user, response_id)
-    if row is None:
-        return Step("not_found", lang=user.language, message=messages.NOT_FOUND)
-    return Opened(user, row, await load_answers(session, row.id))
+    found = await load_own_response(session, user_id, response_id)
+    if found is None:
+        return Step("not_found", message=messages.NOT_FOUND)
+    return Opened(*found)
+
+
+async def reload(session: AsyncSession, opened: Opened) -> Opened:
+    """The response as committed now, after a version check found it changed since it was read
+    (on PostgreSQL a new statement sees the other transaction's commit)."""
+    found = await load_own_response(session, opened.user.id, opened.row.id)
+    return Opened(*found) if found is not None else opened
 
 
 def stale_or_recorded(

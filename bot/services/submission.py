@@ -24,8 +24,8 @@ from bot.repositories.responses import bump_version, typed_answers
 from bot.repositories.scores import delete_scores, insert_scores, replace_scores
 from bot.services import messages
 from bot.services.context import Actor, ServiceContext
-from bot.services.flow import Step, finish, open_response
-from bot.services.outcomes import Outcome, score_summary
+from bot.services.flow import Step, finish, open_response, reload
+from bot.services.outcomes import Outcome, OutcomeKind, score_summary
 from conversations.engine import is_complete, missing_required
 from ikk_core.instrument import Instrument, band_for
 from ikk_core.scoring import family_scores, score_family, score_frame
@@ -80,7 +80,12 @@ async def submit(
             instrument_id=instrument.id,
             instrument_version=instrument.version,
         ):
-            return Step("stale", row, stored, lang, message=messages.STALE)
+            fresh = await reload(session, opened)
+            kind: OutcomeKind = (
+                "already_submitted" if fresh.row.status is ResponseStatus.SUBMITTED else "stale"
+            )
+            message = messages.ALREADY_SUBMITTED if kind == "already_submitted" else messages.STALE
+            return Step(kind, fresh.row, fresh.stored, lang, message=message)
         await replace_scores(
             session, row.id, result.scores,
             instrument_id=instrument.id, instrument_version=instrument.version,

@@ -144,7 +144,7 @@ async def test_writers_into_different_and_the_same_response_at_once_keep_every_a
     assert len(shared_rows) == 1 + len(recorded)
     assert 1 <= len(recorded) <= 2  # H_RT, then H_ANGGOTA; P_PASANGAN refuses "3"
     refused = [o for o in shared_results if isinstance(o, Outcome) and o.kind != "recorded"]
-    assert {o.kind for o in refused} <= {"invalid", "stale"}
+    assert {o.kind for o in refused} <= {"invalid", "stale", "already_recorded"}
     async with world.ctx.session_factory() as session:
         total = await session.scalar(select(func.count()).select_from(Answer))
     assert total == len(rows) == (len(own) * (1 + len(OWN_ANSWERS))) + len(shared_rows)

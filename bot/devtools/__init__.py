@@ -1,0 +1,1 @@
+"""Tools for developers (tests, benchmarks, demos); never imported by the running bot."""
