@@ -2,7 +2,9 @@
 
 Built with matplotlib's `Figure` object API on the Agg canvas and never with pyplot: pyplot keeps
 global state and is not thread-safe, and the bot renders charts in `asyncio.to_thread`. Each call
-builds its own figure, so concurrent renders share nothing but matplotlib's font cache.
+builds its own figures; concurrent renders share only matplotlib's font cache and the read-only
+picture of the instrument frame (labels, headings, axis, legend), drawn once per instrument,
+language and threshold, over which each area's bars and numbers are composited.
 
 The picture is sized for a phone (portrait, at most 1280 px on the long side, well inside
 Telegram's photo limits) and every number on it is formatted by `ikk_core.formatting`, so it reads
@@ -41,8 +43,10 @@ __all__ = [
     "GID_NO_VALUE",
     "MAX_LONG_SIDE_PX",
     "build_area_figure",
+    "figure_to_png",
     "fit_label",
     "render_area_chart",
+    "text_width_pt",
 ]
 
 #: Colours of the bars; tests and the legend use the same constants.
@@ -522,7 +526,7 @@ def figure_to_png(fig: Figure) -> bytes:
     return _to_png(_pixels(fig))
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=8)  # 4,5 MB each; one per instrument × language × threshold in use
 def _frame_layer(frame: _Frame) -> Image.Image:
     """The instrument's part of the chart, drawn once per instrument, language and threshold.
 

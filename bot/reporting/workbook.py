@@ -123,7 +123,7 @@ class _Sheet:
     def number(self, value: float | None, fmt: str = NUMBER_2, *, red: bool = False,
                font: Font | None = None) -> WriteOnlyCell:
         """A number (full precision; the format only rounds what is shown), or "–" for none."""
-        if value is None:
+        if value is None or value != value:  # None or NaN: no value, never a 0
             return self.text(NO_VALUE)
         cell = WriteOnlyCell(self.ws, value)
         cell.number_format = fmt

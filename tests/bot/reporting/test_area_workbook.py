@@ -311,3 +311,9 @@ def test_kecamatan_export_lists_its_families_with_their_village() -> None:
     assert len(rows) == area.families == 120
     assert {r[1] for r in rows} == {VILLAGE, OTHER_VILLAGE}
     assert sum(1 for r in rows if r[2] == "Hulu Sampanahan") == villages[1].families == 50
+
+
+def test_a_family_score_of_nan_is_written_as_no_value() -> None:
+    families = [replace(f, score=float("nan")) for f in worked_rows()]
+    ws = load(build(families=families))[SHEET_FAMILIES]
+    assert [r[4] for r in rows_from(ws, HEADER_ROW + 1)] == [NO_VALUE] * 3
