@@ -31,6 +31,7 @@ from PIL import Image
 
 from ikk_core.areas import AreaLevel, display_name
 from ikk_core.formatting import format_integer, format_value
+from ikk_core.instrument import Instrument
 from ikk_core.results import AreaResult, DimensionResult, IndicatorResult
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "fit_label",
     "render_area_chart",
     "text_width_pt",
+    "warm_chart_frame",
 ]
 
 #: Colours of the bars; tests and the legend use the same constants.
@@ -557,3 +559,30 @@ def render_area_chart(
     fig, ax = _new_figure(frame.layout, transparent=True)
     _draw_numbers(fig, ax, result, groups, frame, period)
     return _to_png(Image.alpha_composite(_frame_layer(frame), _pixels(fig)))
+
+
+def warm_chart_frame(instrument: Instrument, *, lang: str = "id") -> None:
+    """Draw and cache the instrument's frame now (the slow part of a first render, about a
+    second on a busy 2-core machine), e.g. in a thread at bot start, so no user waits for it."""
+    blank = AreaResult(
+        code="",
+        name="",
+        level="",
+        families=0,
+        ikk=None,
+        category=None,
+        dimensions=tuple(
+            DimensionResult(d.code, d.name, d.weight, None) for d in instrument.dimensions
+        ),
+        indicators=tuple(
+            IndicatorResult(i.code, i.dimension, i.name, i.sector, 0, 0, None, False)
+            for i in instrument.indicators
+        ),
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        method=instrument.settings.aggregation,
+    )
+    settings = instrument.settings
+    _frame_layer(
+        _frame(blank, _groups(blank, lang), lang, settings.red_threshold, settings.provisional)
+    )

@@ -19,8 +19,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from PIL import Image
-from reporting_samples import empty_village, mixed_kecamatan, worked_example
+from reporting_samples import empty_village, instrument, mixed_kecamatan, worked_example
 
+from bot.reporting import chart
 from bot.reporting.chart import (
     BAR_GREEN,
     BAR_RED,
@@ -34,6 +35,7 @@ from bot.reporting.chart import (
     fit_label,
     render_area_chart,
     text_width_pt,
+    warm_chart_frame,
 )
 from ikk_core.instrument import Text
 from ikk_core.results import AreaResult, DimensionResult, IndicatorResult
@@ -264,3 +266,12 @@ def test_concurrent_renders_in_threads_give_the_same_picture() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda r: render_area_chart(r, period=2026), results * 2))
     assert got == expected * 2
+
+
+def test_warming_the_frame_makes_the_first_render_reuse_it() -> None:
+    chart._frame_layer.cache_clear()
+    warm_chart_frame(instrument())
+    assert chart._frame_layer.cache_info().currsize == 1
+    render_area_chart(worked_example(), red_threshold=75.0, provisional=True)
+    info = chart._frame_layer.cache_info()
+    assert (info.hits, info.currsize) == (1, 1)
