@@ -177,9 +177,12 @@ class Presenter:
             await self.answer(outcome.message or texts.ALREADY_RECORDED)
             return
         if kind == "not_found" or position is None:
-            await self.answer(outcome.message or texts.NOT_FOUND)
-            self.memory.focus = None
-            await self.say(outcome.message or texts.NOT_FOUND, tidy=self.close_tapped(None))
+            message = outcome.message or texts.NOT_FOUND
+            if self.tap is not None:  # a button of a family she cannot open: a toast will do
+                await self.answer(message)
+                await self.close_tapped(None)
+            else:
+                await self.say(message)
             return
         if kind in ("stale", "not_editable", "incomplete", "already_submitted"):
             await self.answer(outcome.message)

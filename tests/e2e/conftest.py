@@ -8,6 +8,7 @@ real invite link (`/start inv_...`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -62,6 +63,28 @@ class BotHarness:
         if app.running:
             await app.stop()
         await app.shutdown()
+
+    def handled(self) -> bool:
+        """True when every update the emulator holds was fetched and fully handled."""
+        app = self.app
+        return (
+            app is not None
+            and self.emulator.updates.pending == 0
+            and app.update_queue.empty()
+            and app.update_processor.current_concurrent_updates == 0
+        )
+
+    async def settle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until every queued update was fetched and fully handled, and the bot is quiet.
+
+        For "nothing must happen" checks: the application's own queue and update processor say
+        when handling is over, which the emulator alone cannot know.
+        """
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self.handled():
+            assert asyncio.get_running_loop().time() < deadline, "the bot did not settle"
+            await asyncio.sleep(0.01)
+        await self.emulator.wait_idle(quiet=0.03)
 
     async def restart(self) -> BotApplication:
         await self.stop()
@@ -141,3 +164,5 @@ async def harness(
     finally:
         await bot_harness.stop()
     assert not emulator.state.internal_errors, emulator.state.internal_errors
+    unanswered = [q for q in emulator.state.queries.values() if not q.answered]
+    assert not unanswered, f"callback queries left spinning: {unanswered}"

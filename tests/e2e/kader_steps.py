@@ -6,8 +6,10 @@ short question number inside its buttons' callback data, never from bot internal
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from bot.emulator import ChatMessage, EmulatedUser, TelegramEmulator
 from bot.telegram.callback_data import Kind, decode
@@ -89,43 +91,54 @@ def is_choice(question: str) -> bool:
     return INSTRUMENT.question(question).type.startswith("select")
 
 
-async def next_screen(emulator: TelegramEmulator, user: EmulatedUser, since: int) -> None:
-    """Wait until the bot has sent something since call `since` and its last message is what
-    a kader acts on next (a keyboard or a question), with no call still running.
+class Bot(Protocol):
+    """What the steps need of the test harness: the emulator and "has the bot finished"."""
 
-    Quicker than `wait_reply`'s quiet period and safe against reading the chat between the
-    bot's "answer the button" and its "send the next question".
+    emulator: TelegramEmulator
+
+    def handled(self) -> bool: ...
+
+
+async def next_screen(bot: Bot, user: EmulatedUser, since: int) -> None:
+    """Wait until the bot has finished handling everything the user did and has sent (since
+    call `since`) a message the kader acts on next: a keyboard or a question.
+
+    Polls every 5 ms: quicker than `wait_reply`'s quiet period, and never reads the chat
+    between the bot's "answer the button" and its "send the next question".
     """
+    emulator = bot.emulator
 
     def ready() -> bool:
-        if emulator.idle_for() == 0.0:
+        if not bot.handled() or emulator.idle_for() == 0.0:
             return False
-        if not any(c.done for c in emulator.calls("sendMessage", chat_id=user.chat_id,
-                                                   since=since)):
+        if not any(c.ok for c in emulator.calls("sendMessage", chat_id=user.chat_id,
+                                                 since=since)):
             return False
         last = user.last_message()
         return last is not None and (bool(last.buttons) or question_on(last) is not None)
 
-    await emulator.wait_for(ready, timeout=5.0, what="the next question or card")
+    deadline = time.monotonic() + 5.0
+    while not ready():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no next question or card\n{user.transcript()[-1500:]}")
+        await asyncio.sleep(0.005)
 
 
-async def give(
-    emulator: TelegramEmulator, user: EmulatedUser, question: str, value: str
-) -> None:
+async def give(bot: Bot, user: EmulatedUser, question: str, value: str) -> None:
     """Answer `question` (which must be on screen) the way a cadre would."""
     assert current_question(user) == question, (
         f"expected {question} on screen\n{user.transcript()[-1500:]}"
     )
-    since = emulator.last_seq
+    since = bot.emulator.last_seq
     if is_choice(question):
         await user.tap(value)
     else:
         await user.send(value)
-    await next_screen(emulator, user, since)
+    await next_screen(bot, user, since)
 
 
 async def answer_until(
-    emulator: TelegramEmulator,
+    bot: Bot,
     user: EmulatedUser,
     entered: Mapping[str, str],
     *,
@@ -137,12 +150,12 @@ async def answer_until(
     while (question := current_question(user)) is not None and question != stop_before:
         assert question not in asked, f"{question} asked twice:\n{user.transcript()[-2000:]}"
         asked.append(question)
-        await give(emulator, user, question, entered[question])
+        await give(bot, user, question, entered[question])
     return asked
 
 
-async def act(emulator: TelegramEmulator, user: EmulatedUser, action: Awaitable[Any]) -> None:
+async def act(bot: Bot, user: EmulatedUser, action: Awaitable[Any]) -> None:
     """Do `action` (a send or a tap) and wait for the next question or card."""
-    since = emulator.last_seq
+    since = bot.emulator.last_seq
     await action
-    await next_screen(emulator, user, since)
+    await next_screen(bot, user, since)

@@ -47,15 +47,14 @@ async def stored_answers(harness: BotHarness) -> dict[str, str | None]:
 async def test_the_worked_example_families_entered_by_a_kader_score_as_the_spec_says(
     harness: BotHarness,
 ) -> None:
-    emu = harness.emulator
     siti = await harness.kader(1001)
     for family in (FAMILY_A, FAMILY_B, FAMILY_C):
         if family is FAMILY_A:
-            await act(emu, siti, siti.send("/survei"))
+            await act(harness, siti, siti.send("/survei"))
         else:
-            await act(emu, siti, siti.tap("➕ Keluarga berikutnya"))
-        await answer_until(emu, siti, family)
-        await act(emu, siti, siti.tap("✅ Kirim"))
+            await act(harness, siti, siti.tap("➕ Keluarga berikutnya"))
+        await answer_until(harness, siti, family)
+        await act(harness, siti, siti.tap("✅ Kirim"))
         assert "sudah dikirim" in (siti.last_message().text or "")  # type: ignore[union-attr]
 
     scores = await stored_scores(harness)
@@ -84,20 +83,19 @@ def data_of(message: ChatMessage, label: str) -> str:
 
 async def started(harness: BotHarness, user_id: int = 1001) -> EmulatedUser:
     siti = await harness.kader(user_id)
-    await act(harness.emulator, siti, siti.send("/survei"))
+    await act(harness, siti, siti.send("/survei"))
     return siti
 
 
 async def test_after_a_restart_the_next_message_continues_at_the_same_question(
     harness: BotHarness,
 ) -> None:
-    emu = harness.emulator
     siti = await started(harness)
-    asked = await answer_until(emu, siti, FAMILY_B, stop_before="P_PENDAPATAN")
+    asked = await answer_until(harness, siti, FAMILY_B, stop_before="P_PENDAPATAN")
     await harness.restart()  # a new Application on the same database: nothing in memory
-    asked += await answer_until(emu, siti, FAMILY_B, stop_before="KF1")
+    asked += await answer_until(harness, siti, FAMILY_B, stop_before="KF1")
     await harness.restart()
-    asked += await answer_until(emu, siti, FAMILY_B)  # taps the keyboard the old bot sent
+    asked += await answer_until(harness, siti, FAMILY_B)  # taps the keyboard the old bot sent
 
     assert len(asked) == len(set(asked)), "a question was asked twice"
     assert set(await stored_answers(harness)) == set(asked), "an answer was lost"
@@ -109,11 +107,11 @@ async def test_a_double_tap_is_answered_already_recorded_and_does_not_move_on(
 ) -> None:
     emu = harness.emulator
     siti = await started(harness)
-    await answer_until(emu, siti, FAMILY_A, stop_before="P_PASANGAN")
+    await answer_until(harness, siti, FAMILY_A, stop_before="P_PASANGAN")
     question = siti.last_message()
     assert question is not None
     ya = data_of(question, "Ya")
-    await give(emu, siti, "P_PASANGAN", "Ya")
+    await give(harness, siti, "P_PASANGAN", "Ya")
     shown = len(siti.messages())
     before = await stored_answers(harness)
 
@@ -132,15 +130,15 @@ async def test_a_tap_on_an_older_question_is_answered_and_the_current_question_s
 ) -> None:
     emu = harness.emulator
     siti = await started(harness)
-    await answer_until(emu, siti, FAMILY_A, stop_before="P_PASANGAN")
+    await answer_until(harness, siti, FAMILY_A, stop_before="P_PASANGAN")
     old = siti.last_message()
     assert old is not None
     tidak = data_of(old, "Tidak")
-    await give(emu, siti, "P_PASANGAN", "Ya")
+    await give(harness, siti, "P_PASANGAN", "Ya")
 
     mark = emu.last_seq
     await siti.tap_data(old.message_id, tidak)
-    await next_screen(emu, siti, mark)
+    await next_screen(harness, siti, mark)
 
     assert "tidak berlaku" in (siti.last_callback_answer().text or "")  # type: ignore[union-attr]
     assert current_question(siti) == "P_ANAK"
@@ -154,15 +152,17 @@ async def test_a_tap_on_another_familys_keyboard_is_answered_and_the_current_que
 ) -> None:
     emu = harness.emulator
     siti = await started(harness)
-    await answer_until(emu, siti, FAMILY_A, stop_before="P_PASANGAN")
+    await answer_until(harness, siti, FAMILY_A, stop_before="P_PASANGAN")
     first_family = siti.last_message()
     assert first_family is not None
-    await act(emu, siti, siti.send("/survei"))  # a second family, first one left as a draft
+    ya = data_of(first_family, "Ya")
+    await act(harness, siti, siti.send("/survei"))  # a second family, first one left as a draft
     assert current_question(siti) == "H_KEPALA"
+    assert not first_family.buttons, "the first family's keyboard was removed"
 
     mark = emu.last_seq
-    await siti.tap_data(first_family.message_id, data_of(first_family, "Ya"))
-    await next_screen(emu, siti, mark)
+    await siti.tap_data(first_family.message_id, ya)
+    await next_screen(harness, siti, mark)
 
     assert "keluarga lain" in (siti.last_callback_answer().text or "")  # type: ignore[union-attr]
     assert current_question(siti) == "H_KEPALA"
@@ -174,16 +174,16 @@ async def test_a_tap_on_a_submitted_familys_keyboard_says_it_was_sent(
 ) -> None:
     emu = harness.emulator
     siti = await started(harness)
-    await answer_until(emu, siti, FAMILY_A, stop_before="KSB5")
+    await answer_until(harness, siti, FAMILY_A, stop_before="KSB5")
     old = siti.last_message()
     assert old is not None
     ya = data_of(old, "Ya")
-    await answer_until(emu, siti, FAMILY_A)
-    await act(emu, siti, siti.tap("✅ Kirim"))
+    await answer_until(harness, siti, FAMILY_A)
+    await act(harness, siti, siti.tap("✅ Kirim"))
 
     mark = emu.last_seq
     await siti.tap_data(old.message_id, ya)  # would change KSB5: must not count
-    await next_screen(emu, siti, mark)
+    await next_screen(harness, siti, mark)
 
     assert siti.last_callback_answer() is not None
     assert "sudah dikirim" in (siti.last_message().text or "")  # type: ignore[union-attr]
@@ -194,19 +194,18 @@ async def test_a_tap_on_a_submitted_familys_keyboard_says_it_was_sent(
 async def test_a_redelivered_update_does_nothing_twice(harness: BotHarness) -> None:
     emu = harness.emulator
     siti = await started(harness)
-    await give(emu, siti, "H_KEPALA", "Ahmad Fauzi")
+    await give(harness, siti, "H_KEPALA", "Ahmad Fauzi")
     typed = max(emu.updates.issued)
-    await give(emu, siti, "H_RT", "1")
-    await give(emu, siti, "H_ANGGOTA", "2")
-    await give(emu, siti, "P_PASANGAN", "Ya")
+    await give(harness, siti, "H_RT", "1")
+    await give(harness, siti, "H_ANGGOTA", "2")
+    await give(harness, siti, "P_PASANGAN", "Ya")
     tapped = max(emu.updates.issued)
     shown = len(siti.messages())
     before = await stored_answers(harness)
 
     emu.redeliver(typed)
     emu.redeliver(tapped)
-    await emu.wait_for(lambda: emu.updates.pending == 0, what="the redeliveries to be fetched")
-    await emu.wait_idle(quiet=0.2)
+    await harness.settle()
 
     assert len(siti.messages()) == shown
     assert await stored_answers(harness) == before
@@ -214,34 +213,32 @@ async def test_a_redelivered_update_does_nothing_twice(harness: BotHarness) -> N
 
 
 async def test_back_skips_the_questions_that_do_not_apply(harness: BotHarness) -> None:
-    emu = harness.emulator
     siti = await started(harness)
-    await answer_until(emu, siti, FAMILY_A, stop_before="P_LANSIA")  # no children
+    await answer_until(harness, siti, FAMILY_A, stop_before="P_LANSIA")  # no children
 
-    await act(emu, siti, siti.tap("⬅️ Kembali"))
+    await act(harness, siti, siti.tap("⬅️ Kembali"))
     assert current_question(siti) == "P_ANAK"  # P_BALITA..P_SEKOLAH were never asked
     assert "Jawaban sekarang: Tidak" in (siti.last_message().text or "")  # type: ignore[union-attr]
-    await give(emu, siti, "P_ANAK", "Tidak")
+    await give(harness, siti, "P_ANAK", "Tidak")
     assert current_question(siti) == "P_LANSIA"
 
-    await answer_until(emu, siti, FAMILY_A, stop_before="LS3")
-    await act(emu, siti, siti.tap("⬅️ Kembali"))
+    await answer_until(harness, siti, FAMILY_A, stop_before="LS3")
+    await act(harness, siti, siti.tap("⬅️ Kembali"))
     assert current_question(siti) == "LS1"  # LS2 (children) does not apply
 
 
 async def test_changing_a_profile_answer_clears_the_answers_it_made_irrelevant(
     harness: BotHarness,
 ) -> None:
-    emu = harness.emulator
     siti = await started(harness)
-    await answer_until(emu, siti, FAMILY_B)
+    await answer_until(harness, siti, FAMILY_B)
     child_questions = {"P_BALITA", "P_BADUTA", "P_LAHIR2", "P_SEKOLAH", "LS2", "KF2", "KF4",
                        "KE4", "KE5", "KE8", "KSP2", "KSB6"}
     assert child_questions <= set(await stored_answers(harness))
 
-    await act(emu, siti, siti.tap(f"Ubah {question_index(INSTRUMENT, 'P_ANAK')}"))
+    await act(harness, siti, siti.tap(f"Ubah {question_index(INSTRUMENT, 'P_ANAK')}"))
     assert current_question(siti) == "P_ANAK"
-    await give(emu, siti, "P_ANAK", "Tidak")
+    await give(harness, siti, "P_ANAK", "Tidak")
 
     card = siti.last_message()
     assert card is not None
@@ -253,34 +250,32 @@ async def test_changing_a_profile_answer_clears_the_answers_it_made_irrelevant(
 async def test_the_review_cards_edit_buttons_change_one_answer_and_return_to_the_card(
     harness: BotHarness,
 ) -> None:
-    emu = harness.emulator
     siti = await started(harness)
-    await answer_until(emu, siti, FAMILY_A)
+    await answer_until(harness, siti, FAMILY_A)
     kf1 = question_index(INSTRUMENT, "KF1")
 
-    await act(emu, siti, siti.tap(f"Ubah {kf1}"))
+    await act(harness, siti, siti.tap(f"Ubah {kf1}"))
     assert current_question(siti) == "KF1"
     assert "Jawaban sekarang: Ya" in (siti.last_message().text or "")  # type: ignore[union-attr]
-    await give(emu, siti, "KF1", "Tidak")
+    await give(harness, siti, "KF1", "Tidak")
 
     card = siti.last_message()
     assert card is not None and "Ringkasan jawaban" in (card.text or "")
     assert f"{kf1}. " in (card.text or "")
     assert (await stored_answers(harness))["KF1"] == "tidak"
-    await act(emu, siti, siti.tap("✅ Kirim"))
+    await act(harness, siti, siti.tap("✅ Kirim"))
     # 18 applicable, KF1 no longer met: 17/18.
     assert (await stored_scores(harness))["Ahmad Fauzi"] == pytest.approx(1700 / 18)
 
 
 async def enter_family_a_again(harness: BotHarness) -> EmulatedUser:
     """Family A submitted, then a new family with the same head (written differently) and RT."""
-    emu = harness.emulator
     siti = await started(harness)
-    await answer_until(emu, siti, FAMILY_A)
-    await act(emu, siti, siti.tap("✅ Kirim"))
-    await act(emu, siti, siti.tap("➕ Keluarga berikutnya"))
-    await give(emu, siti, "H_KEPALA", "bapak AHMAD fauzi")
-    await give(emu, siti, "H_RT", "1")
+    await answer_until(harness, siti, FAMILY_A)
+    await act(harness, siti, siti.tap("✅ Kirim"))
+    await act(harness, siti, siti.tap("➕ Keluarga berikutnya"))
+    await give(harness, siti, "H_KEPALA", "bapak AHMAD fauzi")
+    await give(harness, siti, "H_RT", "1")
     return siti
 
 
@@ -292,23 +287,21 @@ async def family_heads(harness: BotHarness) -> list[str]:
 async def test_a_family_entered_twice_is_caught_when_name_and_rt_are_known(
     harness: BotHarness,
 ) -> None:
-    emu = harness.emulator
     siti = await enter_family_a_again(harness)
 
     prompt = siti.last_message()
     assert prompt is not None and "sudah pernah Anda data" in (prompt.text or "")
     assert prompt.buttons == [["📂 Buka data yang sudah ada"], ["➡️ Lanjut, ini keluarga lain"]]
 
-    await act(emu, siti, siti.tap("➡️ Lanjut, ini keluarga lain"))
+    await act(harness, siti, siti.tap("➡️ Lanjut, ini keluarga lain"))
     assert current_question(siti) == "H_ANGGOTA"
     assert await family_heads(harness) == ["Ahmad Fauzi", "bapak AHMAD fauzi"]
 
 
 async def test_opening_the_existing_family_discards_the_new_draft(harness: BotHarness) -> None:
-    emu = harness.emulator
     siti = await enter_family_a_again(harness)
 
-    await act(emu, siti, siti.tap("📂 Buka data yang sudah ada"))
+    await act(harness, siti, siti.tap("📂 Buka data yang sudah ada"))
 
     shown = siti.last_message()
     assert shown is not None and "Ahmad Fauzi · RT 1" in (shown.text or "")
@@ -319,12 +312,11 @@ async def test_opening_the_existing_family_discards_the_new_draft(harness: BotHa
 async def test_the_village_is_asked_first_when_the_kader_has_more_than_one(
     harness: BotHarness,
 ) -> None:
-    emu = harness.emulator
     siti = await harness.kader(1001, villages=(SEPAPAH, SUNGAI_BETUNG))
-    await act(emu, siti, siti.send("/survei"))
+    await act(harness, siti, siti.send("/survei"))
     assert siti.keyboard() == [["Desa Sepapah"], ["Desa Sungai Betung"]]
 
-    await act(emu, siti, siti.tap("Desa Sungai Betung"))
+    await act(harness, siti, siti.tap("Desa Sungai Betung"))
     assert current_question(siti) == "H_KEPALA"
     assert "Desa Sungai Betung" in (siti.last_message().text or "")  # type: ignore[union-attr]
     async with harness.database.session_factory() as session:
@@ -335,42 +327,39 @@ async def test_the_village_is_asked_first_when_the_kader_has_more_than_one(
 async def test_a_value_outside_the_constraint_repeats_the_question_with_the_reason(
     harness: BotHarness,
 ) -> None:
-    emu = harness.emulator
     siti = await started(harness)
-    await give(emu, siti, "H_KEPALA", "Ahmad Fauzi")
-    await give(emu, siti, "H_RT", "0")
+    await give(harness, siti, "H_KEPALA", "Ahmad Fauzi")
+    await give(harness, siti, "H_RT", "0")
 
     assert current_question(siti) == "H_RT"
     assert "RT harus angka 1 sampai 99." in (siti.last_message().text or "")  # type: ignore[union-attr]
-    await give(emu, siti, "H_RT", "tujuh")
+    await give(harness, siti, "H_RT", "tujuh")
     assert current_question(siti) == "H_RT"
-    await give(emu, siti, "H_RT", "7")
+    await give(harness, siti, "H_RT", "7")
     assert current_question(siti) == "H_ANGGOTA"
 
 
 async def test_an_unusual_value_asks_yakin_before_it_is_stored(harness: BotHarness) -> None:
-    emu = harness.emulator
     siti = await started(harness)
-    await answer_until(emu, siti, FAMILY_A, stop_before="H_ANGGOTA")
-    await give(emu, siti, "H_ANGGOTA", "16")
+    await answer_until(harness, siti, FAMILY_A, stop_before="H_ANGGOTA")
+    await give(harness, siti, "H_ANGGOTA", "16")
     ask = siti.last_message()
     assert ask is not None and (ask.text or "").startswith("Yakin?")
     assert ask.buttons == [["Ya, benar", "Ubah"]]
     assert "H_ANGGOTA" not in await stored_answers(harness)
 
-    await act(emu, siti, siti.tap("Ubah"))
+    await act(harness, siti, siti.tap("Ubah"))
     assert current_question(siti) == "H_ANGGOTA"
-    await give(emu, siti, "H_ANGGOTA", "17")
-    await act(emu, siti, siti.tap("Ya, benar"))
+    await give(harness, siti, "H_ANGGOTA", "17")
+    await act(harness, siti, siti.tap("Ya, benar"))
     assert current_question(siti) == "P_PASANGAN"
     assert (await stored_answers(harness))["H_ANGGOTA"] == "17"
 
 
 async def test_a_typed_ya_is_accepted_where_buttons_are_shown(harness: BotHarness) -> None:
-    emu = harness.emulator
     siti = await started(harness)
-    await answer_until(emu, siti, FAMILY_A, stop_before="P_PASANGAN")
-    await act(emu, siti, siti.send("ya"))
+    await answer_until(harness, siti, FAMILY_A, stop_before="P_PASANGAN")
+    await act(harness, siti, siti.send("ya"))
     assert current_question(siti) == "P_ANAK"
     assert (await stored_answers(harness))["P_PASANGAN"] == "ya"
 
@@ -380,7 +369,7 @@ async def test_answered_questions_lose_their_keyboard_and_show_the_answer(
 ) -> None:
     emu = harness.emulator
     siti = await started(harness)
-    await answer_until(emu, siti, FAMILY_A, stop_before="LS1")
+    await answer_until(harness, siti, FAMILY_A, stop_before="LS1")
     await emu.wait_idle(quiet=0.05)
 
     with_keyboard = [m for m in siti.messages() if m.buttons]
@@ -390,45 +379,43 @@ async def test_answered_questions_lose_their_keyboard_and_show_the_answer(
 
 
 async def test_lanjut_lists_the_drafts_and_opens_the_one_chosen(harness: BotHarness) -> None:
-    emu = harness.emulator
     siti = await started(harness)
-    await answer_until(emu, siti, FAMILY_A, stop_before="P_ANAK")
-    await act(emu, siti, siti.send("/survei"))
-    await answer_until(emu, siti, FAMILY_C, stop_before="H_ANGGOTA")
+    await answer_until(harness, siti, FAMILY_A, stop_before="P_ANAK")
+    await act(harness, siti, siti.send("/survei"))
+    await answer_until(harness, siti, FAMILY_C, stop_before="H_ANGGOTA")
 
-    await act(emu, siti, siti.send("/lanjut"))
+    await act(harness, siti, siti.send("/lanjut"))
     listing = siti.last_message()
     assert listing is not None
     assert "Ahmad Fauzi · RT 1 · Desa Sepapah · 4/" in (listing.text or "")
     assert "Citra Lestari · RT 3 · Desa Sepapah · 2/" in (listing.text or "")
     ahmad = next(label for row in listing.buttons for label in row if "Ahmad" in label)
 
-    await act(emu, siti, siti.tap(ahmad))
+    await act(harness, siti, siti.tap(ahmad))
     assert current_question(siti) == "P_ANAK"
-    await act(emu, siti, siti.send("ya"))  # typed text goes to the family just opened
+    await act(harness, siti, siti.send("ya"))  # typed text goes to the family just opened
     assert current_question(siti) == "P_BALITA"
 
 
 async def test_keluarga_opens_a_submitted_family_to_change_an_answer_audited_and_rescored(
     harness: BotHarness,
 ) -> None:
-    emu = harness.emulator
     siti = await started(harness)
-    await answer_until(emu, siti, FAMILY_A)
-    await act(emu, siti, siti.tap("✅ Kirim"))
+    await answer_until(harness, siti, FAMILY_A)
+    await act(harness, siti, siti.tap("✅ Kirim"))
 
-    await act(emu, siti, siti.send("/keluarga"))
+    await act(harness, siti, siti.send("/keluarga"))
     listing = siti.last_message()
     assert listing is not None and "Ahmad Fauzi · RT 1 · Desa Sepapah · skor 100,00" in (
         listing.text or ""
     )
-    await act(emu, siti, siti.tap(listing.buttons[0][0]))
+    await act(harness, siti, siti.tap(listing.buttons[0][0]))
     card = siti.last_message()
     assert card is not None and "Skor keluarga: 100,00 (Baik)" in (card.text or "")
     assert ["✅ Kirim"] not in card.buttons
 
-    await act(emu, siti, siti.tap(f"Ubah {question_index(INSTRUMENT, 'KE6')}"))
-    await give(emu, siti, "KE6", "Tidak")
+    await act(harness, siti, siti.tap(f"Ubah {question_index(INSTRUMENT, 'KE6')}"))
+    await give(harness, siti, "KE6", "Tidak")
 
     card = siti.last_message()
     assert card is not None and "Skor keluarga dihitung ulang: 94,44" in (card.text or "")
@@ -443,9 +430,8 @@ async def test_keluarga_opens_a_submitted_family_to_change_an_answer_audited_and
 async def test_batal_keeps_the_draft_and_any_message_brings_back_the_question(
     harness: BotHarness,
 ) -> None:
-    emu = harness.emulator
     siti = await started(harness)
-    await answer_until(emu, siti, FAMILY_A, stop_before="P_ANAK")
+    await answer_until(harness, siti, FAMILY_A, stop_before="P_ANAK")
     before = await stored_answers(harness)
 
     await siti.send("/batal")
@@ -454,5 +440,5 @@ async def test_batal_keeps_the_draft_and_any_message_brings_back_the_question(
     assert not [m for m in siti.messages() if m.buttons]
     assert await stored_answers(harness) == before
 
-    await act(emu, siti, siti.send("halo"))
+    await act(harness, siti, siti.send("halo"))
     assert current_question(siti) == "P_ANAK"

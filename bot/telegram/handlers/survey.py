@@ -182,8 +182,7 @@ class Survey:
         if message is None or message.text is None or user is None:
             return
         if len(message.text) > MAX_TEXT_LENGTH:
-            if await self.claim(update):
-                await send(update, context, texts.TOO_LONG)
+            await self.refuse(update, context, texts.TOO_LONG)
             return
         account = await account_of(self.deps.session_factory, context, user.id)
         if account is None or not account.is_kader:
@@ -228,8 +227,14 @@ class Survey:
         )
 
     async def other_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Photos, stickers, voice, locations, documents...: say what the bot reads, then show
-        the kader where her family stands."""
+        """Photos, stickers, voice, locations, documents...: the bot reads only text."""
+        await self.refuse(update, context, texts.TEXT_ONLY)
+
+    async def refuse(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, notice: str
+    ) -> None:
+        """Say why a message cannot be used; a kader in the middle of a family then sees her
+        current question again, so she knows what to send instead."""
         user = update.effective_user
         if user is None or not await self.claim(update):
             return
@@ -240,13 +245,13 @@ class Survey:
         presenter = Presenter(self.instrument, update, context)
         response_id = await self.focus(context, account) if account.is_kader else None
         if response_id is None:
-            await presenter.say(texts.TEXT_ONLY)
+            await presenter.say(notice)
             return
         outcome = await answering.current_position(self.ctx, account.user_id, response_id)
         if outcome.position is None or outcome.position.submitted:
-            await presenter.say(texts.TEXT_ONLY)
+            await presenter.say(notice)
             return
-        await presenter.show(outcome.position, notices=[texts.TEXT_ONLY])
+        await presenter.show(outcome.position, notices=[notice])
 
     # -- buttons ---------------------------------------------------------------------------
 
