@@ -320,12 +320,18 @@ class AlertRun(Base):
 
 
 class AlertDelivery(Base):
-    """The outbox row for one recipient of one alert run."""
+    """The outbox row for one recipient of one alert run.
+
+    `parts` is the JSON list of message texts (`parts_sent` of them confirmed by Telegram),
+    `snapshot` the JSON of what the alert reported; `lease_owner`/`lease_until` hold the row
+    for the process sending it; `uncertain` counts attempts that may have been delivered.
+    """
 
     __tablename__ = "alert_delivery"
     __table_args__ = (
         UniqueConstraint("run_id", "user_id"),
         _enum_check("status", DeliveryStatus),
+        Index("ix_alert_delivery_run_id_status", "run_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -342,6 +348,12 @@ class AlertDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    parts: Mapped[str | None] = mapped_column(Text)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    snapshot: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(40))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    uncertain: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AlertSubscription(Base):
