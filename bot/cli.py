@@ -10,6 +10,7 @@ import typer
 from bot.cli_db import areas_app, db_app, invite_app, users_app
 from bot.cli_instrument import instrument_app
 from bot.cli_reports import rescore_command
+from bot.cli_run import run_command
 from bot.cli_score import score_command
 
 app = typer.Typer(
@@ -23,3 +24,4 @@ app.add_typer(areas_app, name="areas")
 app.add_typer(users_app, name="users")
 app.add_typer(invite_app, name="invite")
 app.command("rescore")(rescore_command)
+app.command("run")(run_command)

@@ -32,7 +32,7 @@ from bot.telegram.processor import PerUserSequentialProcessor
 from ikk_core.instrument import Instrument
 from ikk_core.instrument_io import load_default_instrument
 
-__all__ = ["BotApplication", "MissingToken", "build_application"]
+__all__ = ["BotApplication", "MissingToken", "build_application", "require_token"]
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,8 @@ def _default_instrument() -> Instrument:
     return load_default_instrument()
 
 
-def _token(settings: Settings) -> str:
+def require_token(settings: Settings) -> str:
+    """The configured bot token; `MissingToken` (one Indonesian line) when there is none."""
     secret = settings.telegram_bot_token
     token = secret.get_secret_value().strip() if secret is not None else ""
     if not token:
@@ -91,7 +92,7 @@ def build_application(
     Raises `MissingToken` when no token is configured. Does not touch the network or the
     database: `initialize()`/`post_init` do.
     """
-    token = _token(settings)
+    token = require_token(settings)
     install_log_masking([token])
     deps = Deps(
         settings=settings,

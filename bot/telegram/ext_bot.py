@@ -26,14 +26,17 @@ def readable_updates(bot: ExtBot[Any], raw: list[Any]) -> list[Any]:
     no usable id)."""
     kept: list[Any] = []
     for item in raw:
+        update_id = item.get("update_id") if isinstance(item, dict) else None
+        has_id = isinstance(update_id, int) and not isinstance(update_id, bool)
         try:
+            if not has_id:
+                raise ValueError("no integer update_id")
             Update.de_json(item, bot)
         except Exception as error:
-            update_id = item.get("update_id") if isinstance(item, dict) else None
             log.warning(
                 "update %s could not be read (%s); skipped", update_id, type(error).__name__
             )
-            if isinstance(update_id, int) and not isinstance(update_id, bool):
+            if has_id:
                 kept.append({"update_id": update_id})
             continue
         kept.append(item)

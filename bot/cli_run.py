@@ -1,0 +1,146 @@
+"""`ikk-bot run`: the bot itself, by long polling (no public address needed).
+
+Before polling it makes sure the database can be used: a brand-new database (no tables, or a
+SQLite file that does not exist yet) is migrated on the spot, so `ikk-bot run` works on a fresh
+machine; a database at an older or unknown revision is refused with one line saying what to do,
+because migrating an existing database is an operator's decision (back it up first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram.error import InvalidToken, NetworkError
+
+from bot.db.database import Database
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.migrate import DatabaseNotReady, MigrationError, ensure_database_ready, upgrade
+from bot.settings import Settings, get_settings
+from bot.telegram.application import MissingToken, build_application, require_token
+from bot.telegram.logging import install_log_masking
+
+__all__ = ["prepare_database", "run_command", "serve"]
+
+log = logging.getLogger("bot.run")
+
+EXIT_UNUSABLE = 2
+
+
+def _missing_sqlite_file(engine: AsyncEngine) -> bool | None:
+    """For a SQLite file: True when it does not exist yet but can be created, False when its
+    folder is missing; None when it exists (or the database is not a SQLite file)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database.startswith(("file:", ":")):
+        return None
+    path = Path(database)
+    return None if path.exists() else path.parent.is_dir()
+
+
+async def _is_new(engine: AsyncEngine) -> bool:
+    """True for a database with no tables at all (or a SQLite file not created yet)."""
+    missing = _missing_sqlite_file(engine)
+    if missing is not None:
+        return missing
+    try:
+        async with engine.connect() as connection:
+            names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    except Exception:  # unreachable: ensure_database_ready has already said why
+        return False
+    return not names
+
+
+async def prepare_database(settings: Settings) -> bool:
+    """Migrate a brand-new database; refuse (`DatabaseNotReady`) one that is not at the newest
+    revision. Returns True when it migrated."""
+    engine = create_engine(settings.database_url)
+    try:
+        try:
+            await ensure_database_ready(engine)
+        except DatabaseNotReady:
+            if not await _is_new(engine):
+                raise
+            log.info("new database: creating the schema")
+            await upgrade(engine)
+            await ensure_database_ready(engine)
+            return True
+        return False
+    finally:
+        await engine.dispose()
+
+
+async def serve(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    ready: asyncio.Event | None = None,
+    poll_timeout: int = 10,
+) -> None:
+    """Prepare the database, then poll Telegram until `stop` is set; shut down cleanly."""
+    await prepare_database(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        app = build_application(settings, Database(engine, create_session_factory(engine)))
+        async with app:
+            assert app.updater is not None and app.post_init is not None
+            await app.updater.start_polling(poll_interval=0, timeout=poll_timeout)
+            await app.start()
+            await app.post_init(app)
+            log.info("polling %s; stop with Ctrl+C", settings.telegram_api_url)
+            if ready is not None:
+                ready.set()
+            await stop.wait()
+            log.info("stopping")
+            await app.updater.stop()
+            await app.stop()
+    finally:
+        await engine.dispose()
+
+
+def run_command(
+    debug: Annotated[bool, typer.Option("--debug", help="Catat log sampai tingkat DEBUG.")] = False,
+) -> None:
+    """Jalankan bot (long polling) sampai dihentikan dengan Ctrl+C."""
+    install_log_masking()
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    install_log_masking()  # basicConfig may have touched the httpx logger's handlers
+    settings = get_settings()
+    try:
+        require_token(settings)  # before touching the database
+    except MissingToken as error:
+        raise _fail(str(error)) from None
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(settings, stop)
+
+    try:
+        asyncio.run(main())
+    except (DatabaseNotReady, MigrationError) as error:
+        raise _fail(str(error)) from None
+    except InvalidToken:
+        raise _fail(
+            "Telegram menolak token ini: periksa TELEGRAM_BOT_TOKEN (salin ulang dari @BotFather)."
+        ) from None
+    except NetworkError as error:
+        raise _fail(
+            f"Tidak dapat menghubungi Telegram di {settings.telegram_api_url} ({error.message}); "
+            "periksa koneksi internet atau TELEGRAM_API_URL."
+        ) from None
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"Galat: {message}", err=True)
+    return typer.Exit(EXIT_UNUSABLE)
