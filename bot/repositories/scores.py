@@ -25,6 +25,7 @@ __all__ = [
     "delete_scores",
     "indicator_counts",
     "insert_scores",
+    "latest_period",
     "periods_with_data",
     "replace_scores",
 ]
@@ -90,6 +91,21 @@ async def periods_with_data(session: AsyncSession, area_code: str) -> dict[int, 
         .group_by(Family.period)
     )
     return {int(period): int(n) for period, n in rows.all()}
+
+
+async def latest_period(
+    session: AsyncSession, area_code: str, *, cadre_id: int | None = None
+) -> int | None:
+    """The latest period with any family (draft or submitted) in the area, or None."""
+    query = (
+        select(func.max(Family.period))
+        .join(Response, Response.family_id == Family.id)
+        .where(area_filter(area_code))
+    )
+    if cadre_id is not None:
+        query = query.where(Response.cadre_id == cadre_id)
+    found = await session.scalar(query)
+    return int(found) if found is not None else None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from bot.services.families import (
     discard_draft,
     list_drafts,
     list_families,
+    open_draft,
     open_existing_family,
     start_family,
 )
@@ -256,3 +257,20 @@ async def test_a_draft_can_be_discarded_but_a_submitted_family_cannot(world: Wor
     kept = await discard_draft(world.ctx, world.kader, submitted.position.response_id)
     assert kept.kind == "not_editable"
     assert len(await list_families(world.ctx, world.kader, PERIOD)) == 1
+
+
+async def test_another_kader_or_an_official_cannot_open_a_draft(world: World) -> None:
+    draft = await _identify(world, world.kader, await _start(world, world.kader), "Budi", "2")
+    assert draft.position is not None
+    rid = draft.position.response_id
+    for intruder in (world.kader2, world.kader_batakan, world.pejabat_kotabaru, world.admin):
+        for outcome in (
+            await open_draft(world.ctx, intruder, rid),
+            await confirm_distinct_family(world.ctx, intruder, rid),
+            await open_existing_family(world.ctx, intruder, rid, rid, next_update_id()),
+            await discard_draft(world.ctx, intruder, rid, next_update_id()),
+        ):
+            assert outcome.kind == "not_found" and outcome.position is None
+    mine = await open_draft(world.ctx, world.kader, rid)
+    assert mine.kind == "shown" and mine.position is not None
+    assert mine.position.question == "H_ANGGOTA"
