@@ -1,10 +1,13 @@
-"""Alert outbox content: the message parts, what they reported, and a lease per row.
+"""Alert outbox: message parts, what they reported, leases per row and per run.
 
 `parts` (JSON list of message texts) and `parts_sent` let a restarted sender carry on with the
 part after the last one Telegram confirmed; `snapshot` (JSON) is what the alert reported, so
 next week's "new / worse / recovered" compares with what this official was told; `lease_owner`
 and `lease_until` stop two processes from sending the same row; `uncertain` counts attempts
 that may have reached Telegram without an answer (a timeout, a crash), retried at most once.
+On `alert_run`, `due_at` is when the schedule said the run was due, and `sender` /
+`sender_until` let one process at a time send a run's outbox (so two processes never pace the
+same run side by side at twice the allowed rate).
 
 Revision ID: f36ba89aba4b
 Revises: e1a6b2c8d340
@@ -24,6 +27,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("alert_run") as batch:
+        batch.add_column(sa.Column("due_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("sender", sa.String(length=40), nullable=True))
+        batch.add_column(sa.Column("sender_until", sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table("alert_delivery") as batch:
         batch.add_column(sa.Column("parts", sa.Text(), nullable=True))
         batch.add_column(
@@ -49,3 +56,7 @@ def downgrade() -> None:
         batch.drop_column("snapshot")
         batch.drop_column("parts_sent")
         batch.drop_column("parts")
+    with op.batch_alter_table("alert_run") as batch:
+        batch.drop_column("sender_until")
+        batch.drop_column("sender")
+        batch.drop_column("due_at")

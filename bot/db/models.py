@@ -301,7 +301,8 @@ class ProcessedUpdate(Base):
 
 class AlertRun(Base):
     """One run of a scheduled alert for one period; the unique key lets a restart claim a
-    period once (``INSERT ... ON CONFLICT DO NOTHING RETURNING``)."""
+    period once (``INSERT ... ON CONFLICT DO NOTHING RETURNING``). `sender`/`sender_until` is
+    the lease of the one process sending the run's outbox."""
 
     __tablename__ = "alert_run"
     __table_args__ = (
@@ -317,6 +318,9 @@ class AlertRun(Base):
     status: Mapped[AlertRunStatus] = mapped_column(
         StrEnumType(AlertRunStatus), default=AlertRunStatus.RUNNING
     )
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sender: Mapped[str | None] = mapped_column(String(40))
+    sender_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AlertDelivery(Base):

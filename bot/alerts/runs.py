@@ -1,0 +1,241 @@
+"""Alert runs: claiming a period once, the outbox rows, and one sender per run at a time.
+
+`claim_run` inserts the run with ``INSERT ... ON CONFLICT (alert, period_key) DO NOTHING
+RETURNING id`` and, in the SAME transaction, one `alert_delivery` row per recipient: a process
+that wins the claim and then dies leaves either nothing (rolled back: the next start claims
+again) or a complete outbox (the next start sends what is pending). Never a claimed run with
+half an outbox, and never a second claim of the same period.
+
+Sending is leased per run (`sender`, `sender_until`): the process holding the lease sends the
+run; another finds it busy and leaves it. A dead sender's lease expires and the run is taken
+over by whoever resumes next.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import AlertDelivery, AlertRun, AlertRunStatus, DeliveryStatus
+from bot.services.context import ServiceContext
+
+__all__ = [
+    "EXPIRED_ERROR",
+    "NewDelivery",
+    "OpenRun",
+    "claim_run",
+    "expire_run",
+    "finish_run_if_complete",
+    "open_runs",
+    "pending_delivery_ids",
+    "release_run",
+    "run_exists",
+    "take_run",
+]
+
+EXPIRED_ERROR = "kedaluwarsa: tidak terkirim sebelum batas waktu pengiriman"
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    """One outbox row to create: who, where, the message parts and what they report."""
+
+    user_id: int
+    chat_id: int
+    parts: tuple[str, ...]
+    snapshot: str | None
+
+
+@dataclass(frozen=True)
+class OpenRun:
+    id: int
+    alert: str
+    period_key: str
+    started_at: datetime
+    sender: str | None
+    sender_until: datetime | None
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+async def run_exists(ctx: ServiceContext, alert: str, period_key: str) -> bool:
+    """True when the period was claimed already (cheap check before planning a run)."""
+
+    async def work(session: AsyncSession) -> bool:
+        found = await session.scalar(
+            select(AlertRun.id).where(AlertRun.alert == alert, AlertRun.period_key == period_key)
+        )
+        return found is not None
+
+    return await ctx.read(work)
+
+
+async def claim_run(
+    ctx: ServiceContext,
+    alert: str,
+    period_key: str,
+    deliveries: Sequence[NewDelivery],
+    *,
+    now: datetime,
+    due_at: datetime | None = None,
+) -> int | None:
+    """Claim the period and write its outbox atomically; the run id, or None when the period
+    was claimed before (by this or any other process)."""
+
+    async def work(session: AsyncSession) -> int | None:
+        statement = (
+            _insert_for(session)(AlertRun)
+            .values(alert=alert, period_key=period_key, started_at=now, due_at=due_at,
+                    status=AlertRunStatus.RUNNING)
+            .on_conflict_do_nothing(index_elements=[AlertRun.alert, AlertRun.period_key])
+            .returning(AlertRun.id)
+        )
+        run_id = (await session.execute(statement)).scalar_one_or_none()
+        if run_id is None:
+            return None
+        rows = [
+            {
+                "run_id": run_id,
+                "user_id": d.user_id,
+                "chat_id": d.chat_id,
+                "status": DeliveryStatus.PENDING,
+                "attempts": 0,
+                "parts": json.dumps(list(d.parts), ensure_ascii=False),
+                "parts_sent": 0,
+                "snapshot": d.snapshot,
+                "uncertain": 0,
+            }
+            for d in deliveries
+        ]
+        for start in range(0, len(rows), 500):
+            await session.execute(insert(AlertDelivery), rows[start : start + 500])
+        if not rows:
+            await session.execute(
+                update(AlertRun)
+                .where(AlertRun.id == run_id)
+                .values(status=AlertRunStatus.DONE, finished_at=now)
+            )
+        return int(run_id)
+
+    return await ctx.write(work)
+
+
+async def open_runs(ctx: ServiceContext) -> list[OpenRun]:
+    """Runs not finished yet (some outbox rows may still be pending), oldest first."""
+
+    async def work(session: AsyncSession) -> list[OpenRun]:
+        rows = await session.execute(
+            select(
+                AlertRun.id, AlertRun.alert, AlertRun.period_key, AlertRun.started_at,
+                AlertRun.sender, AlertRun.sender_until,
+            )
+            .where(AlertRun.status == AlertRunStatus.RUNNING)
+            .order_by(AlertRun.id)
+        )
+        return [OpenRun(*row) for row in rows.all()]
+
+    return await ctx.read(work)
+
+
+async def take_run(
+    ctx: ServiceContext, run_id: int, owner: str, *, now: datetime, lease: timedelta
+) -> bool:
+    """Become (or stay) the one process sending `run_id` until now + `lease`; False when
+    another process holds it or the run is finished."""
+
+    async def work(session: AsyncSession) -> bool:
+        result = await session.execute(
+            update(AlertRun)
+            .where(
+                AlertRun.id == run_id,
+                AlertRun.status == AlertRunStatus.RUNNING,
+                or_(
+                    AlertRun.sender.is_(None),
+                    AlertRun.sender == owner,
+                    AlertRun.sender_until.is_(None),
+                    AlertRun.sender_until < now,
+                ),
+            )
+            .values(sender=owner, sender_until=now + lease)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    return await ctx.write(work)
+
+
+async def release_run(ctx: ServiceContext, run_id: int, owner: str) -> None:
+    """Give up sending `run_id` (another process may take it at once)."""
+
+    async def work(session: AsyncSession) -> None:
+        await session.execute(
+            update(AlertRun)
+            .where(AlertRun.id == run_id, AlertRun.sender == owner)
+            .values(sender=None, sender_until=None)
+        )
+
+    await ctx.write(work)
+
+
+async def pending_delivery_ids(ctx: ServiceContext, run_id: int) -> list[int]:
+    async def work(session: AsyncSession) -> list[int]:
+        rows = await session.scalars(
+            select(AlertDelivery.id)
+            .where(AlertDelivery.run_id == run_id, AlertDelivery.status == DeliveryStatus.PENDING)
+            .order_by(AlertDelivery.id)
+        )
+        return list(rows.all())
+
+    return await ctx.read(work)
+
+
+async def finish_run_if_complete(ctx: ServiceContext, run_id: int, *, now: datetime) -> bool:
+    """Mark the run done when no outbox row is pending any more; True if it is done now."""
+
+    async def work(session: AsyncSession) -> bool:
+        pending = await session.scalar(
+            select(func.count())
+            .select_from(AlertDelivery)
+            .where(AlertDelivery.run_id == run_id, AlertDelivery.status == DeliveryStatus.PENDING)
+        )
+        if pending:
+            return False
+        await session.execute(
+            update(AlertRun)
+            .where(AlertRun.id == run_id, AlertRun.status == AlertRunStatus.RUNNING)
+            .values(status=AlertRunStatus.DONE, finished_at=now, sender=None, sender_until=None)
+        )
+        return True
+
+    return await ctx.write(work)
+
+
+async def expire_run(ctx: ServiceContext, run_id: int, *, now: datetime) -> int:
+    """Give up a run too old to send (last week's alert is no news): its pending rows become
+    failed and the run failed. Returns how many rows were still pending."""
+
+    async def work(session: AsyncSession) -> int:
+        result = await session.execute(
+            update(AlertDelivery)
+            .where(AlertDelivery.run_id == run_id, AlertDelivery.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.FAILED, last_error=EXPIRED_ERROR, lease_owner=None,
+                    lease_until=None)
+        )
+        await session.execute(
+            update(AlertRun)
+            .where(AlertRun.id == run_id)
+            .values(status=AlertRunStatus.FAILED, finished_at=now, sender=None,
+                    sender_until=None)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    return await ctx.write(work)

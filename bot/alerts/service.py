@@ -1,0 +1,279 @@
+"""The weekly alert as one service: plan, claim, send, resume; used by the jobs and the CLI.
+
+Every entry point asks the database, not the process's memory, what has been done:
+
+- `run_due()` (the scheduled job, the start-up catch-up and the periodic sweep): if a run was
+  due within `catch_up` (default 24 h) and its period is not claimed, plan and claim it; then
+  send whatever is pending in unfinished runs. Two processes, a late job and a restart all end
+  in the same claim, so a period is sent once.
+- `run_now()`: an operator's manual run with its own period key (minute precision).
+- `resume()`: send the pending rows of unfinished runs; a run not finished within
+  `resume_window` (default 48 h) is given up (last week's news is no news).
+
+One process at a time sends a run (the run lease); within it a `Pacer` shared by all runs
+keeps to the policy's rates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.alerts.content import Plan, plan_alerts
+from bot.alerts.delivery import (
+    DeliveryPolicy,
+    DeliveryReport,
+    MessageSender,
+    Pacer,
+    bot_sender,
+    deliver_rows,
+)
+from bot.alerts.runs import (
+    claim_run,
+    expire_run,
+    finish_run_if_complete,
+    open_runs,
+    pending_delivery_ids,
+    release_run,
+    run_exists,
+    take_run,
+)
+from bot.alerts.schedule import (
+    DISABLED,
+    WEEKLY_ALERT,
+    AlertSchedule,
+    Clock,
+    system_clock,
+)
+from bot.services.context import ServiceContext
+from bot.settings import Settings
+
+__all__ = ["AlertService", "RunOutcome", "SenderFactory", "manual_period_key"]
+
+log = logging.getLogger(__name__)
+
+SenderFactory = Callable[[], AbstractAsyncContextManager[MessageSender]]
+
+
+def manual_period_key(now: datetime, tz: ZoneInfo, area: str | None = None) -> str:
+    """The key of a manual run: "m-2026-12-03T10:15", with "@<area>" for one area (≤ 32)."""
+    local = now.astimezone(tz)
+    key = "m-" + local.strftime("%Y-%m-%dT%H:%M")
+    return f"{key}@{area}" if area else key
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What happened to one period: whether this call claimed it, and what was sent."""
+
+    period_key: str | None
+    run_id: int | None
+    claimed: bool
+    deliveries: int = 0
+    report: DeliveryReport | None = None
+    note: str = ""
+
+
+@dataclass
+class AlertService:
+    ctx: ServiceContext
+    settings: Settings
+    sender_factory: SenderFactory | None = None
+    clock: Clock = system_clock
+    policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    catch_up: timedelta = timedelta(hours=24)
+    resume_window: timedelta = timedelta(hours=48)
+    owner: str = field(default_factory=lambda: uuid.uuid4().hex)
+    _pacer: Pacer | None = None
+    _sending: set[int] = field(default_factory=set)
+
+    # -- configuration ---------------------------------------------------------------------
+
+    @property
+    def schedule(self) -> AlertSchedule | None:
+        """The configured schedule, or None when `ALERT_SCHEDULE` switches alerts off."""
+        if self.settings.alert_schedule.strip().lower() in DISABLED:
+            return None
+        return AlertSchedule.parse(self.settings.alert_schedule, self.settings.timezone)
+
+    @property
+    def pacer(self) -> Pacer:
+        policy = self.policy
+        pacer = self._pacer
+        if pacer is None or pacer.rate != policy.rate or (
+            pacer.per_chat_interval != policy.per_chat_interval
+        ):
+            pacer = self._pacer = Pacer(
+                policy.rate, policy.per_chat_interval, slack=policy.slack
+            )
+        return pacer
+
+    def _sender(self) -> AbstractAsyncContextManager[MessageSender]:
+        if self.sender_factory is not None:
+            return self.sender_factory()
+        return bot_sender(self.settings, connections=self.policy.workers + 4)
+
+    # -- planning and claiming ---------------------------------------------------------------
+
+    async def plan(self, period_key: str, *, area: str | None = None) -> list[Plan]:
+        """What every official would receive for `period_key` (nothing is written)."""
+        return await plan_alerts(
+            self.ctx, period_key, min_families=self.settings.min_families, area=area
+        )
+
+    async def claim(
+        self, period_key: str, *, area: str | None = None, due_at: datetime | None = None
+    ) -> RunOutcome:
+        """Plan and claim `period_key`; `claimed` is False when it was claimed before."""
+        if await run_exists(self.ctx, WEEKLY_ALERT, period_key):
+            return RunOutcome(period_key, None, False, note="sudah dijalankan sebelumnya")
+        plans = await self.plan(period_key, area=area)
+        deliveries = [d for d in (p.delivery for p in plans) if d is not None]
+        run_id = await claim_run(
+            self.ctx, WEEKLY_ALERT, period_key, deliveries, now=self.clock(), due_at=due_at
+        )
+        if run_id is None:
+            return RunOutcome(period_key, None, False, note="sudah dijalankan proses lain")
+        log.info("alert %s claimed: run %s, %d deliveries", period_key, run_id, len(deliveries))
+        return RunOutcome(period_key, run_id, True, deliveries=len(deliveries))
+
+    # -- entry points ----------------------------------------------------------------------
+
+    async def run_due(self) -> RunOutcome:
+        """The scheduled job, the start-up catch-up and the sweep: claim the period due within
+        `catch_up` if nobody has, then send everything pending."""
+        schedule = self.schedule
+        outcome = RunOutcome(None, None, False, note="tidak terjadwal")
+        if schedule is not None:
+            now = self.clock()
+            due = schedule.last_due(now)
+            if due is None or now - due > self.catch_up:
+                outcome = RunOutcome(None, None, False, note="tidak ada yang jatuh tempo")
+            else:
+                outcome = await self.claim(schedule.period_key(due), due_at=due)
+        reports = await self.resume()
+        report = reports.get(outcome.run_id) if outcome.run_id is not None else None
+        return RunOutcome(
+            outcome.period_key, outcome.run_id, outcome.claimed, outcome.deliveries, report,
+            outcome.note,
+        )
+
+    async def run_now(self, *, area: str | None = None) -> RunOutcome:
+        """A manual run, now, of everyone (or of the officials within `area`)."""
+        period_key = manual_period_key(self.clock(), self.ctx.tz, area)
+        outcome = await self.claim(period_key, area=area)
+        if outcome.run_id is None:
+            return outcome
+        report = await self.send_run(outcome.run_id)
+        return RunOutcome(
+            period_key, outcome.run_id, True, outcome.deliveries, report, outcome.note
+        )
+
+    async def resume(self) -> dict[int, DeliveryReport]:
+        """Send the pending rows of every unfinished run this process may send now."""
+        reports: dict[int, DeliveryReport] = {}
+        now = self.clock()
+        for run in await open_runs(self.ctx):
+            if now - run.started_at > self.resume_window:
+                given_up = await expire_run(self.ctx, run.id, now=now)
+                log.warning("alert run %s (%s) given up: %d undelivered", run.id,
+                            run.period_key, given_up)
+                continue
+            report = await self.send_run(run.id)
+            if report is not None:
+                reports[run.id] = report
+        return reports
+
+    async def send_run(self, run_id: int) -> DeliveryReport | None:
+        """Send a run's pending rows if this process can take the run; None when another
+        process (or another task here) is sending it."""
+        if run_id in self._sending:
+            return None
+        self._sending.add(run_id)  # before any await: two tasks here must not both pass
+        try:
+            if not await take_run(self.ctx, run_id, self.owner, now=self.clock(),
+                                  lease=self.policy.lease):
+                return None
+            async with self._keep_run(run_id):
+                report = await self._send_pending(run_id)
+        except BaseException:
+            # Stopped or broken: let another process (or the next start) take the run now.
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.shield(release_run(self.ctx, run_id, self.owner))
+            raise
+        finally:
+            self._sending.discard(run_id)
+        done = await finish_run_if_complete(self.ctx, run_id, now=self.clock())
+        if not done:
+            await release_run(self.ctx, run_id, self.owner)
+        log.info(
+            "alert run %s: %d sent, %d blocked, %d failed, %d skipped in %.1f s%s",
+            run_id, report.sent, report.blocked, report.failed, report.skipped, report.seconds,
+            "" if done else " (rows still pending)",
+        )
+        return report
+
+    async def _send_pending(self, run_id: int) -> DeliveryReport:
+        total = DeliveryReport()
+        opened: AbstractAsyncContextManager[MessageSender] | None = None
+        sender: MessageSender | None = None
+        try:
+            # Rows another process held are looked at again once their lease may have expired,
+            # a bounded number of times; the sweep job picks up anything left after that.
+            for _round in range(3):
+                ids = await pending_delivery_ids(self.ctx, run_id)
+                if not ids:
+                    break
+                if sender is None:
+                    opened = self._sender()
+                    sender = await opened.__aenter__()
+                report = await deliver_rows(
+                    self.ctx, ids, sender, self.pacer, policy=self.policy, owner=self.owner,
+                    clock=self.clock,
+                )
+                _add(total, report)
+                if not report.skipped:
+                    break
+                await asyncio.sleep(min(self.policy.lease.total_seconds(), 5.0))
+        finally:
+            if opened is not None:
+                await opened.__aexit__(None, None, None)
+        return total
+
+    @contextlib.asynccontextmanager
+    async def _keep_run(self, run_id: int) -> AsyncIterator[None]:
+        """Renew the run lease while sending, so a long run is not taken over."""
+        interval = max(0.5, self.policy.lease.total_seconds() / 3)
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(interval)
+                try:
+                    await take_run(self.ctx, run_id, self.owner, now=self.clock(),
+                                   lease=self.policy.lease)
+                except Exception:
+                    log.exception("could not renew the lease of alert run %s", run_id)
+
+        task = asyncio.ensure_future(renew())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+
+def _add(total: DeliveryReport, report: DeliveryReport) -> None:
+    total.sent += report.sent
+    total.blocked += report.blocked
+    total.failed += report.failed
+    total.skipped = report.skipped
+    total.messages += report.messages
+    total.seconds += report.seconds
