@@ -5,7 +5,8 @@
 
 For each database it bulk-loads villages × families of submitted responses with their 29
 indicator scores (SQLite: executemany in one transaction on a plain sqlite3 connection;
-PostgreSQL: COPY), runs ANALYZE, then measures through the real services:
+PostgreSQL: COPY), fills the village counts from them with the migration's INSERT ... SELECT,
+runs ANALYZE, then measures through the real services:
 
 - `reports.area_report` for one village, one kabupaten and the province (median and p95;
   the province gets fewer runs when one run is slow, and says so);
@@ -43,22 +44,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.db.engine import create_engine, create_session_factory, run_in_transaction  # noqa: E402
-from bot.db.migrate import upgrade  # noqa: E402
-from bot.db.models import Answer  # noqa: E402
-from bot.devtools.postgres import (  # noqa: E402
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.migrate import upgrade
+from bot.db.models import Answer
+from bot.devtools.postgres import (
     PostgresCluster,
     PostgresUnavailable,
     create_database,
     throwaway_cluster,
 )
-from bot.services.answering import confirm_answer, record_answer  # noqa: E402
-from bot.services.context import ServiceContext  # noqa: E402
-from bot.services.families import start_family  # noqa: E402
-from bot.services.reports import area_report  # noqa: E402
-from bot.services.submission import submit  # noqa: E402
-from ikk_core.instrument import Instrument, band_for  # noqa: E402
-from ikk_core.instrument_io import load_default_instrument  # noqa: E402
+from bot.repositories.scores import REBUILD
+from bot.services.answering import confirm_answer, record_answer
+from bot.services.context import ServiceContext
+from bot.services.families import start_family
+from bot.services.reports import area_report
+from bot.services.submission import submit
+from ikk_core.instrument import Instrument, band_for
+from ikk_core.instrument_io import load_default_instrument
 
 PERIOD = 2025
 WRITE_PERIOD = 2026
@@ -209,6 +211,7 @@ def load_sqlite(path: Path, lay: Layout, size: Size, instrument: Instrument) -> 
             connection.executemany(_insert_sql("response", RESPONSE_COLUMNS), resp)
             connection.executemany(_insert_sql("family_score", SCORE_COLUMNS), score)
             scores += len(score)
+        connection.execute(REBUILD)  # the village counts, as the migration's backfill does
         connection.execute("COMMIT")
         connection.execute("ANALYZE")
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -240,6 +243,7 @@ async def load_postgres(dsn: str, lay: Layout, size: Size, instrument: Instrumen
                 await connection.copy_records_to_table("family_score", records=score,
                                                        columns=SCORE_COLUMNS)
                 scores += len(score)
+            await connection.execute(REBUILD)
             for table in ("app_user", "family", "response"):
                 await connection.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -51,6 +51,7 @@ __all__ = [
     "ResponseStatus",
     "Role",
     "UserArea",
+    "VillageIndicatorCount",
 ]
 
 NAMING_CONVENTION = {
@@ -287,6 +288,34 @@ class FamilyScore(Base):
     score: Mapped[int | None] = mapped_column(SmallInteger)
     instrument_id: Mapped[str] = mapped_column(String(64))
     instrument_version: Mapped[str] = mapped_column(String(32))
+
+
+class VillageIndicatorCount(Base):
+    """Submitted families of one village and period, per indicator and scoring instrument:
+    how many were scored, how many met it, how many it applied to.
+
+    Kept in step with `family_score` in the same transactions (`bot.repositories.scores`), so
+    an area report adds up at most villages × indicators rows instead of every family's scores;
+    the CHECK stops a bookkeeping error from going unnoticed.
+    """
+
+    __tablename__ = "village_indicator_count"
+    __table_args__ = (
+        CheckConstraint(
+            "met >= 0 AND met <= applicable AND applicable <= families", name="counts_consistent"
+        ),
+    )
+
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
+    village_code: Mapped[str] = mapped_column(
+        String(16), ForeignKey("area.code"), primary_key=True
+    )
+    indicator: Mapped[str] = mapped_column(String(32), primary_key=True)
+    instrument_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instrument_version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    families: Mapped[int] = mapped_column(Integer, default=0)
+    met: Mapped[int] = mapped_column(Integer, default=0)
+    applicable: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ProcessedUpdate(Base):

@@ -1,96 +1,227 @@
-"""Family scores: storing them at submit, and the grouped reads behind reports and progress.
+"""Family scores: storing them with their village counts, and the reads behind reports.
 
-Reports never re-score answers (design decision 3) and never load score rows as objects: the
-database counts, per village and indicator, the families that meet it and those it applies to.
-Counts add up, so a kabupaten is the sum of its villages' counts (see `ikk_core.aggregation`),
-and the province needs one grouped scan, not 400,000 objects.
+Reports never re-score answers (design decision 3) and never load score rows as objects. Every
+write of `family_score` rows goes through `rewrite_scores`, which in the same transaction adds
+and subtracts the family's contribution to `village_indicator_count` (families scored, met,
+applicable per village, period, indicator and scoring instrument). Counts add up, so a
+kabupaten is the sum of its villages' counts (see `ikk_core.aggregation`) and a province report
+reads at most villages × indicators rows: 58,000, not 11.6 million score rows.
+
+Invariant kept by the services: a response has score rows exactly while it is submitted, so
+the counts are those of submitted families. `rebuild_counts` recomputes them from the score
+rows (the migration's backfill, and the check the tests make).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Family, FamilyScore, Response, ResponseStatus
+from bot.db.models import Family, FamilyScore, Response, ResponseStatus, VillageIndicatorCount
 
 __all__ = [
     "ActivityRow",
     "IndicatorCount",
+    "NewScores",
     "activity",
     "area_filter",
-    "delete_scores",
+    "count_rows",
     "indicator_counts",
-    "insert_scores",
     "latest_period",
     "periods_with_data",
-    "replace_scores",
+    "rebuild_counts",
+    "rewrite_scores",
 ]
 
+Counts: Table = VillageIndicatorCount.__table__  # type: ignore[assignment]
+CountKey = tuple[int, str, str, str, str]
+"""(period, village code, indicator, instrument id, instrument version)."""
 
-def area_filter(area_code: str) -> ColumnElement[bool]:
-    """Families of the area `area_code` and everything below it."""
-    return (Family.village_code == area_code) | Family.village_code.like(f"{area_code}.%")
+
+def area_filter(
+    area_code: str, column: ColumnElement[str] = Family.village_code  # type: ignore[assignment]
+) -> ColumnElement[bool]:
+    """Rows of the area `area_code` and everything below it (by a village-code column)."""
+    return (column == area_code) | column.like(f"{area_code}.%")
 
 
-async def replace_scores(
-    session: AsyncSession,
-    response_id: int,
-    scores: Mapping[str, int | None],
-    *,
-    instrument_id: str,
-    instrument_version: str,
+@dataclass(frozen=True)
+class NewScores:
+    """A family's indicator scores (1, 0, None = not applicable) to store for a response."""
+
+    response_id: int
+    period: int
+    village_code: str
+    scores: Mapping[str, int | None]
+    instrument_id: str
+    instrument_version: str
+
+
+def _add(
+    deltas: dict[CountKey, list[int]], key: CountKey, score: int | None, sign: int
 ) -> None:
-    """Replace a response's stored indicator scores (1, 0, None = not applicable)."""
-    await session.execute(delete(FamilyScore).where(FamilyScore.response_id == response_id))
-    await insert_scores(
-        session, [(response_id, scores)], instrument_id=instrument_id,
-        instrument_version=instrument_version,
-    )
+    delta = deltas[key]
+    delta[0] += sign
+    delta[1] += sign * (score == 1)
+    delta[2] += sign * (score is not None)
 
 
-async def insert_scores(
-    session: AsyncSession,
-    rows: Sequence[tuple[int, Mapping[str, int | None]]],
-    *,
-    instrument_id: str,
-    instrument_version: str,
+async def rewrite_scores(
+    session: AsyncSession, remove: Sequence[int], add: Sequence[NewScores] = ()
 ) -> None:
-    """Insert the score rows of several responses in one statement (executemany)."""
-    params = [
-        {
-            "response_id": response_id,
-            "indicator": code,
-            "score": score,
-            "instrument_id": instrument_id,
-            "instrument_version": instrument_version,
+    """Delete the score rows of the responses `remove`, insert `add`, and move the village
+    counts by the difference (one upsert of the net change, keys in order so two writers of
+    one village lock the same rows in the same order)."""
+    deltas: dict[CountKey, list[int]] = defaultdict(lambda: [0, 0, 0])
+    if remove:
+        old = await session.execute(
+            select(
+                Family.period, Family.village_code, FamilyScore.indicator,
+                FamilyScore.instrument_id, FamilyScore.instrument_version, FamilyScore.score,
+            )
+            .select_from(FamilyScore)
+            .join(Response, Response.id == FamilyScore.response_id)
+            .join(Family, Family.id == Response.family_id)
+            .where(FamilyScore.response_id.in_(list(remove)))
+        )
+        found = False
+        for period, village, indicator, iid, iver, score in old.all():
+            _add(deltas, (period, village, indicator, iid, iver), score, -1)
+            found = True
+        if found:
+            await session.execute(
+                delete(FamilyScore).where(FamilyScore.response_id.in_(list(remove)))
+            )
+    rows = []
+    for new in add:
+        for indicator, score in new.scores.items():
+            key = (new.period, new.village_code, indicator, new.instrument_id,
+                   new.instrument_version)
+            _add(deltas, key, score, +1)
+            rows.append({
+                "response_id": new.response_id, "indicator": indicator, "score": score,
+                "instrument_id": new.instrument_id, "instrument_version": new.instrument_version,
+            })
+    if rows:
+        await session.execute(insert(FamilyScore), rows)
+    await _move_counts(session, deltas)
+
+
+def _is_new_row(delta: Sequence[int]) -> bool:
+    """Whether a delta is itself a consistent count row (families ≥ applicable ≥ met ≥ 0)."""
+    families, met, applicable = delta
+    return families >= applicable >= met >= 0
+
+
+async def _move_counts(session: AsyncSession, deltas: Mapping[CountKey, list[int]]) -> None:
+    """Add the deltas to the count rows. A delta that could stand as a row of its own (a family
+    added) is an upsert; any other one (a family removed or changed) is an UPDATE of a row that
+    exists, since it counted that family. Rows are never deleted (a zero row is harmless), so
+    an UPDATE can never miss a row another transaction removed."""
+    changed = sorted(key for key, delta in deltas.items() if any(delta))
+    if not changed:
+        return
+
+    def params(key: CountKey) -> dict[str, object]:
+        families, met, applicable = deltas[key]
+        return {
+            "k_period": key[0], "k_village": key[1], "k_indicator": key[2],
+            "k_instrument": key[3], "k_version": key[4],
+            "families": families, "met": met, "applicable": applicable,
         }
-        for response_id, scores in rows
-        for code, score in scores.items()
-    ]
-    if params:
-        await session.execute(insert(FamilyScore), params)
 
-
-async def delete_scores(session: AsyncSession, response_ids: Sequence[int]) -> None:
-    if response_ids:
+    inserts = [params(k) for k in changed if _is_new_row(deltas[k])]
+    updates = [params(k) for k in changed if not _is_new_row(deltas[k])]
+    if inserts:
+        dialect = session.get_bind().dialect.name
+        insert_for: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert_for(Counts).values(
+            period=bindparam("k_period"), village_code=bindparam("k_village"),
+            indicator=bindparam("k_indicator"), instrument_id=bindparam("k_instrument"),
+            instrument_version=bindparam("k_version"), families=bindparam("families"),
+            met=bindparam("met"), applicable=bindparam("applicable"),
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[Counts.c.period, Counts.c.village_code, Counts.c.indicator,
+                            Counts.c.instrument_id, Counts.c.instrument_version],
+            set_={
+                "families": Counts.c.families + statement.excluded.families,
+                "met": Counts.c.met + statement.excluded.met,
+                "applicable": Counts.c.applicable + statement.excluded.applicable,
+            },
+        )
+        await session.execute(statement, inserts)
+    if updates:
         await session.execute(
-            delete(FamilyScore).where(FamilyScore.response_id.in_(list(response_ids)))
+            update(Counts)
+            .where(
+                Counts.c.period == bindparam("k_period"),
+                Counts.c.village_code == bindparam("k_village"),
+                Counts.c.indicator == bindparam("k_indicator"),
+                Counts.c.instrument_id == bindparam("k_instrument"),
+                Counts.c.instrument_version == bindparam("k_version"),
+            )
+            .values(
+                families=Counts.c.families + bindparam("families"),
+                met=Counts.c.met + bindparam("met"),
+                applicable=Counts.c.applicable + bindparam("applicable"),
+            ),
+            updates,
         )
 
 
-async def periods_with_data(session: AsyncSession, area_code: str) -> dict[int, int]:
-    """Period → number of submitted families in the area, for every period that has any."""
-    rows = await session.execute(
-        select(Family.period, func.count())
-        .join(Response, Response.family_id == Family.id)
-        .where(Response.status == ResponseStatus.SUBMITTED, area_filter(area_code))
-        .group_by(Family.period)
+REBUILD = """
+INSERT INTO village_indicator_count
+    (period, village_code, indicator, instrument_id, instrument_version,
+     families, met, applicable)
+SELECT f.period, f.village_code, s.indicator, s.instrument_id, s.instrument_version,
+       count(*), sum(CASE WHEN s.score = 1 THEN 1 ELSE 0 END), count(s.score)
+FROM family_score s
+JOIN response r ON r.id = s.response_id
+JOIN family f ON f.id = r.family_id
+WHERE r.status = 'submitted'
+GROUP BY f.period, f.village_code, s.indicator, s.instrument_id, s.instrument_version
+"""
+
+
+async def rebuild_counts(session: AsyncSession) -> None:
+    """Recompute every village count from the stored score rows (slow: a full scan)."""
+    await session.execute(delete(Counts))
+    await session.execute(text(REBUILD))
+
+
+async def count_rows(session: AsyncSession) -> list[tuple[Any, ...]]:
+    """The whole count table, ordered (for checks)."""
+    rows = await session.execute(select(Counts).order_by(*Counts.primary_key))
+    return [tuple(row) for row in rows.all()]
+
+
+async def periods_with_data(session: AsyncSession, area_code: str) -> list[int]:
+    """The periods with submitted families in the area, newest first."""
+    rows = await session.scalars(
+        select(Counts.c.period)
+        .where(Counts.c.families > 0, area_filter(area_code, Counts.c.village_code))
+        .distinct()
     )
-    return {int(period): int(n) for period, n in rows.all()}
+    return sorted({int(p) for p in rows.all()}, reverse=True)
 
 
 async def latest_period(
@@ -110,12 +241,14 @@ async def latest_period(
 
 @dataclass(frozen=True)
 class IndicatorCount:
-    """Submitted families of one village and period: how many meet an indicator, how many it
-    applies to, and how many of the rows were scored by another instrument than the current."""
+    """Submitted families of one village and period for one indicator: how many were scored,
+    met it, and it applied to; `outdated` of them were scored by another instrument than the
+    current one."""
 
     period: int
     village_code: str
     indicator: str
+    families: int
     met: int
     applicable: int
     outdated: int
@@ -129,35 +262,33 @@ async def indicator_counts(
     instrument_id: str,
     instrument_version: str,
 ) -> list[IndicatorCount]:
-    """One grouped query over the stored scores of the area's submitted families."""
+    """The village counts of the area (summed over scoring instruments), one query."""
     if not periods:
         return []
-    current = (FamilyScore.instrument_id == instrument_id) & (
-        FamilyScore.instrument_version == instrument_version
+    current = (Counts.c.instrument_id == instrument_id) & (
+        Counts.c.instrument_version == instrument_version
     )
     query = (
         select(
-            Family.period,
-            Family.village_code,
-            FamilyScore.indicator,
-            func.sum(case((FamilyScore.score == 1, 1), else_=0)),
-            func.count(FamilyScore.score),
-            func.sum(case((current, 0), else_=1)),
+            Counts.c.period,
+            Counts.c.village_code,
+            Counts.c.indicator,
+            func.sum(Counts.c.families),
+            func.sum(Counts.c.met),
+            func.sum(Counts.c.applicable),
+            func.sum(case((current, 0), else_=Counts.c.families)),
         )
-        .select_from(Family)
-        .join(Response, Response.family_id == Family.id)
-        .join(FamilyScore, FamilyScore.response_id == Response.id)
         .where(
-            Response.status == ResponseStatus.SUBMITTED,
-            Family.period.in_(list(periods)),
-            area_filter(area_code),
+            Counts.c.period.in_(list(periods)),
+            area_filter(area_code, Counts.c.village_code),
         )
-        .group_by(Family.period, Family.village_code, FamilyScore.indicator)
+        .group_by(Counts.c.period, Counts.c.village_code, Counts.c.indicator)
     )
     rows = await session.execute(query)
     return [
-        IndicatorCount(int(p), code, indicator, int(met or 0), int(app or 0), int(old or 0))
-        for p, code, indicator, met, app, old in rows.all()
+        IndicatorCount(int(p), code, indicator, int(n or 0), int(met or 0), int(app or 0),
+                       int(old or 0))
+        for p, code, indicator, n, met, app, old in rows.all()
     ]
 
 
@@ -179,6 +310,7 @@ async def activity(
     periods: Sequence[int],
     *,
     cadre_id: int | None = None,
+    status: ResponseStatus | None = None,
 ) -> list[ActivityRow]:
     """Counts of responses per period, village, cadre and status (one grouped query)."""
     if not periods:
@@ -199,6 +331,8 @@ async def activity(
     )
     if cadre_id is not None:
         query = query.where(Response.cadre_id == cadre_id)
+    if status is not None:
+        query = query.where(Response.status == status)
     rows = await session.execute(query)
     return [
         ActivityRow(int(p), code, int(cadre), ResponseStatus(status), int(n), when)

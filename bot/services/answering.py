@@ -44,7 +44,7 @@ from bot.repositories.responses import (
     upsert_answers,
     write_changes,
 )
-from bot.repositories.scores import delete_scores, replace_scores
+from bot.repositories.scores import NewScores, rewrite_scores
 from bot.services import messages
 from bot.services.context import Actor, ServiceContext
 from bot.services.flow import Opened, Step, finish, open_response, reload, stale_or_recorded
@@ -229,12 +229,12 @@ async def _apply(
     )
     await delete_answers(session, row.id, cleared)
     if rescore is not None:
-        await replace_scores(
-            session, row.id, rescore.scores,
-            instrument_id=instrument.id, instrument_version=instrument.version,
-        )
+        await rewrite_scores(session, [row.id], [
+            NewScores(row.id, row.family.period, row.family.village_code, rescore.scores,
+                      instrument.id, instrument.version)
+        ])
     elif status is not row.status:
-        await delete_scores(session, [row.id])
+        await rewrite_scores(session, [row.id])
     if row.ever_submitted:
         changes = [
             Change(q, stored[q], None, messages.reason_cleared(name)) for q in cleared

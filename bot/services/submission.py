@@ -21,7 +21,7 @@ from bot.db.engine import SessionFactory, run_in_transaction
 from bot.db.models import Answer, Family, Response, ResponseStatus
 from bot.db.types import utcnow
 from bot.repositories.responses import bump_version, typed_answers
-from bot.repositories.scores import delete_scores, insert_scores, replace_scores
+from bot.repositories.scores import NewScores, rewrite_scores
 from bot.services import messages
 from bot.services.context import Actor, ServiceContext
 from bot.services.flow import Step, finish, open_response, reload
@@ -86,10 +86,10 @@ async def submit(
             )
             message = messages.ALREADY_SUBMITTED if kind == "already_submitted" else messages.STALE
             return Step(kind, fresh.row, fresh.stored, lang, message=message)
-        await replace_scores(
-            session, row.id, result.scores,
-            instrument_id=instrument.id, instrument_version=instrument.version,
-        )
+        await rewrite_scores(session, [row.id], [
+            NewScores(row.id, row.family.period, row.family.village_code, result.scores,
+                      instrument.id, instrument.version)
+        ])
         new_row = dataclasses.replace(
             row, version=row.version + 1, status=ResponseStatus.SUBMITTED, submitted_at=now,
             cursor=None, score_pct=result.score, band=band,
@@ -139,15 +139,15 @@ def _answer_frame(
     return pd.DataFrame(columns, index=index)
 
 
-Target = tuple[int, str, float | None, str | None]
-"""A submitted response to rescore: id, village code, stored score and band."""
+Target = tuple[int, str, int, float | None, str | None]
+"""A submitted response to rescore: id, village code, period, stored score and band."""
 
 
 async def _rescore_batch(
     session: AsyncSession, instrument: Instrument, batch: Sequence[Target]
 ) -> tuple[int, int]:
     """Rescore one batch; returns (changed score or band, incomplete under `instrument`)."""
-    ids = [response_id for response_id, _, _, _ in batch]
+    ids = [target[0] for target in batch]
     result = await session.execute(
         select(Answer.response_id, Answer.question, Answer.value).where(
             Answer.response_id.in_(ids)
@@ -162,35 +162,30 @@ async def _rescore_batch(
     )
 
     frame = _answer_frame(instrument, ids, rows)
-    villages = pd.Series([code for _, code, _, _ in batch], index=frame.index, dtype=object)
-    scores = score_frame(instrument, frame, villages)
-    percentages = family_scores(instrument, scores)["score"].to_numpy(dtype=np.float64)
+    villages = pd.Series([t[1] for t in batch], index=frame.index, dtype=object)
+    scored = score_frame(instrument, frame, villages)
+    percentages = family_scores(instrument, scored)["score"].to_numpy(dtype=np.float64)
     codes = [i.code for i in instrument.indicators]
-    matrix = scores[codes].to_numpy(dtype=np.float64, na_value=np.nan)
+    matrix = scored[codes].to_numpy(dtype=np.float64, na_value=np.nan)
 
     changed = 0
     updates: list[dict[str, object]] = []
-    score_rows: list[tuple[int, dict[str, int | None]]] = []
-    for position, (response_id, _, old_pct, old_band) in enumerate(batch):
+    score_rows: list[NewScores] = []
+    for position, (response_id, village, period, old_pct, old_band) in enumerate(batch):
         pct = None if np.isnan(percentages[position]) else float(percentages[position])
         found = band_for(instrument.settings.family_bands, pct)
         band = found.name if found is not None else None
         if band != old_band or not _same_pct(pct, old_pct):
             changed += 1
         updates.append({"id": response_id, "family_score_pct": pct, "family_band": band})
+        scores = {
+            code: None if np.isnan(value) else int(value)
+            for code, value in zip(codes, matrix[position], strict=True)
+        }
         score_rows.append(
-            (
-                response_id,
-                {
-                    code: None if np.isnan(value) else int(value)
-                    for code, value in zip(codes, matrix[position], strict=True)
-                },
-            )
+            NewScores(response_id, period, village, scores, instrument.id, instrument.version)
         )
-    await delete_scores(session, ids)
-    await insert_scores(
-        session, score_rows, instrument_id=instrument.id, instrument_version=instrument.version
-    )
+    await rewrite_scores(session, ids, score_rows)
     await session.execute(update(Response), updates)
     return changed, incomplete
 
@@ -217,7 +212,8 @@ async def rescore(
     async def targets(session: AsyncSession) -> list[Target]:
         query = (
             select(
-                Response.id, Family.village_code, Response.family_score_pct, Response.family_band
+                Response.id, Family.village_code, Family.period, Response.family_score_pct,
+                Response.family_band,
             )
             .join(Family, Family.id == Response.family_id)
             .where(Response.status == ResponseStatus.SUBMITTED)
@@ -226,7 +222,7 @@ async def rescore(
         if period is not None:
             query = query.where(Family.period == period)
         result = await session.execute(query)
-        return [(rid, code, pct, band) for rid, code, pct, band in result.all()]
+        return [(rid, code, p, pct, band) for rid, code, p, pct, band in result.all()]
 
     todo = await run_in_transaction(session_factory, targets)
     changed = incomplete = 0

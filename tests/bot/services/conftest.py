@@ -8,6 +8,7 @@ a pejabat of Kotabaru, a pejabat of Tanah Laut and a provincial admin.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -239,3 +240,10 @@ async def enter_family(
     done = await submit(ctx, actor, response_id, at_review.position.version, next_update_id())
     assert done.kind == "submitted", (done.kind, done.message, done.missing)
     return done
+
+
+def lower_poverty_line(instrument: Instrument) -> Instrument:
+    """The default instrument with the poverty line at Rp 300.000 per capita (version bumped):
+    B (400.000 per capita) and C (500.000) now meet KE2."""
+    settings = dataclasses.replace(instrument.settings, poverty_line_default=300_000.0)
+    return dataclasses.replace(instrument, version="2026.1-garis300", settings=settings)

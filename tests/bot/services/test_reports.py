@@ -5,10 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.engine import run_in_transaction
 from bot.db.models import FamilyScore
+from bot.repositories.scores import count_rows, rebuild_counts
+from bot.services.answering import open_for_edit, record_answer
 from bot.services.progress import progress
 from bot.services.reports import area_report
+from bot.services.submission import rescore
 from ikk_core.aggregation import aggregate
 from tests.bot.services.conftest import (
     BATAKAN,
@@ -24,6 +29,8 @@ from tests.bot.services.conftest import (
     TANAH_LAUT,
     World,
     enter_family,
+    lower_poverty_line,
+    next_update_id,
 )
 
 
@@ -190,3 +197,58 @@ async def test_progress_counts_per_village_and_per_kader_including_those_not_sta
     assert [k.user_id for k in own.kader] == [world.kader2]
     assert (own.submitted, own.drafts) == (0, 1)
 
+
+
+async def test_village_counts_always_equal_a_recount_of_the_stored_scores(world: World) -> None:
+    """After submits, an edit after submit, a reopening and a rescore, the counts the reports
+    read are exactly what a full recount of the score rows gives (and zero rows are harmless)."""
+    ctx = world.ctx
+    done = [await enter_family(ctx, world.kader, f) for f in (FAMILY_A, FAMILY_B, FAMILY_C)]
+    await enter_family(ctx, world.kader_sepapah, FAMILY_B, village=SEPAPAH)
+    a, b = done[0].position, done[1].position
+    assert a is not None and b is not None
+    opened = await open_for_edit(ctx, world.kader, a.response_id, "KE1", a.version)
+    assert opened.position is not None
+    await record_answer(ctx, world.kader, a.response_id, "KE1", "tidak",
+                        opened.position.version, next_update_id())
+    opened = await open_for_edit(ctx, world.kader, b.response_id, "P_BALITA", b.version)
+    assert opened.position is not None
+    await record_answer(ctx, world.kader, b.response_id, "P_BALITA", "tidak",
+                        opened.position.version, next_update_id())
+    c = done[2].position
+    assert c is not None
+    opened = await open_for_edit(ctx, world.kader, c.response_id, "P_PASANGAN", c.version)
+    assert opened.position is not None
+    reopened = await record_answer(ctx, world.kader, c.response_id, "P_PASANGAN", "ya",
+                                   opened.position.version, next_update_id())
+    assert reopened.position is not None and not reopened.position.submitted
+    await rescore(ctx.session_factory, lower_poverty_line(ctx.instrument))
+
+    async def kept(session: AsyncSession) -> list[tuple[object, ...]]:
+        return [row for row in await count_rows(session) if row[5] != 0]
+
+    async def recounted(session: AsyncSession) -> list[tuple[object, ...]]:
+        await rebuild_counts(session)
+        rows = await count_rows(session)
+        raise _Rollback(rows)
+
+    maintained = await run_in_transaction(ctx.session_factory, kept)
+    try:
+        await run_in_transaction(ctx.session_factory, recounted)
+    except _Rollback as rollback:
+        assert maintained == rollback.rows
+    else:  # pragma: no cover - recounted always raises
+        raise AssertionError("recount did not run")
+    # Sampanahan keeps 2 submitted families (C was reopened), Sepapah 1; all rescored.
+    assert {(row[1], row[4]) for row in maintained} == {
+        (SAMPANAHAN, "2026.1-garis300"), (SEPAPAH, "2026.1-garis300")
+    }
+    assert {row[1]: row[5] for row in maintained if row[2] == "KF1"} == {
+        SAMPANAHAN: 2, SEPAPAH: 1
+    }
+
+
+class _Rollback(Exception):
+    def __init__(self, rows: list[tuple[object, ...]]) -> None:
+        super().__init__("rollback")
+        self.rows = rows

@@ -15,7 +15,6 @@ from bot.db.models import Answer, Family, FamilyScore, Response
 from bot.services.context import ServiceContext
 from bot.services.reports import area_report
 from bot.services.submission import rescore
-from ikk_core.instrument import Instrument
 from ikk_core.instrument_io import write_yaml
 from ikk_core.scoring import score_family
 from ikk_core.values import from_storage
@@ -27,14 +26,8 @@ from tests.bot.services.conftest import (
     SAMPANAHAN,
     World,
     enter_family,
+    lower_poverty_line,
 )
-
-
-def lower_poverty_line(instrument: Instrument) -> Instrument:
-    """The default instrument with the poverty line at Rp 300.000 per capita (version bumped):
-    B (400.000 per capita) and C (500.000) now meet KE2."""
-    settings = dataclasses.replace(instrument.settings, poverty_line_default=300_000.0)
-    return dataclasses.replace(instrument, version="2026.1-garis300", settings=settings)
 
 
 @pytest.fixture
