@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typer
 
+from bot.cli_backup import attach_backup_commands
 from bot.cli_db import areas_app, db_app, invite_app, users_app
 from bot.cli_instrument import instrument_app
 from bot.cli_reports import rescore_command
@@ -20,6 +21,7 @@ app = typer.Typer(
 app.add_typer(instrument_app, name="instrument")
 app.command("score")(score_command)
 app.add_typer(db_app, name="db")
+attach_backup_commands(db_app)
 app.add_typer(areas_app, name="areas")
 app.add_typer(users_app, name="users")
 app.add_typer(invite_app, name="invite")
