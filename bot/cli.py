@@ -9,6 +9,7 @@ import typer
 
 from bot.cli_backup import attach_backup_commands
 from bot.cli_db import areas_app, db_app, invite_app, users_app
+from bot.cli_export import export_command
 from bot.cli_instrument import instrument_app
 from bot.cli_reports import rescore_command
 from bot.cli_run import run_command
@@ -27,3 +28,4 @@ app.add_typer(users_app, name="users")
 app.add_typer(invite_app, name="invite")
 app.command("rescore")(rescore_command)
 app.command("run")(run_command)
+app.command("export")(export_command)

@@ -1,0 +1,93 @@
+"""`ikk-bot export --area CODE [--period Y] [--names] OUT.xlsx`: the officials' workbook, offline.
+
+The same workbook `/ekspor` sends in chat (summary, indicators and dimensions per village, family
+scores by family number), written to a file by the operator who holds the database, for any area.
+Head-of-family names are written only with `--names`, and the command says so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli_db import EXIT_PROBLEMS, EXIT_UNUSABLE, run_with_database
+from bot.db.database import Database
+from bot.services.context import ServiceContext
+from bot.services.exports import ExportFile, operator_export
+from bot.settings import get_settings
+from ikk_core.areas import is_valid_code
+from ikk_core.formatting import format_integer
+from ikk_core.instrument import Instrument
+from ikk_core.instrument_io import InstrumentError, load_default_instrument, load_instrument
+
+__all__ = ["export_command"]
+
+
+def _instrument(path: Path | None) -> Instrument:
+    if path is None:
+        return load_default_instrument()
+    try:
+        return load_instrument(path)
+    except InstrumentError as exc:
+        typer.echo(f"Galat: instrumen {path} tidak dapat dipakai:\n{exc}", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    except OSError as exc:
+        typer.echo(f"Galat: berkas {path} tidak dapat dibaca ({exc.strerror}).", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from None
+
+
+def export_command(
+    output: Annotated[
+        Path, typer.Argument(help="Berkas .xlsx yang ditulis (mis. ikk-63.02-2025.xlsx).",
+                             dir_okay=False)
+    ],
+    area: Annotated[
+        str, typer.Option("--area", help="Kode wilayah Kemendagri (mis. 63.02.12.2005).")
+    ],
+    period: Annotated[
+        int | None,
+        typer.Option("--period", help="Tahun survei; bawaan: tahun terakhir yang ada datanya."),
+    ] = None,
+    names: Annotated[
+        bool,
+        typer.Option("--names", help="Tulis nama kepala keluarga (data pribadi: hati-hati)."),
+    ] = False,
+    instrument_file: Annotated[
+        Path | None,
+        typer.Option("--instrument", help="Berkas instrumen (YAML atau XLSX); bawaan: bawaan.",
+                     dir_okay=False),
+    ] = None,
+) -> None:
+    """Ekspor IKK sebuah wilayah ke Excel: ringkasan, per desa, per dimensi, skor keluarga."""
+    code = area.strip()
+    if not is_valid_code(code):
+        typer.echo(f"Galat: kode wilayah tidak sah: {code!r} (contoh: 63.02.12.2005).", err=True)
+        raise typer.Exit(EXIT_PROBLEMS)
+    if output.suffix.lower() != ".xlsx":
+        typer.echo("Galat: nama berkas keluaran harus berakhiran .xlsx.", err=True)
+        raise typer.Exit(EXIT_PROBLEMS)
+    instrument = _instrument(instrument_file)
+
+    async def action(database: Database) -> ExportFile | None:
+        ctx = ServiceContext.create(database.session_factory, get_settings(), instrument)
+        return await operator_export(ctx, code, period, include_names=names)
+
+    built = run_with_database(action)
+    if built is None:
+        typer.echo(f"Galat: wilayah {code} tidak ada di database.", err=True)
+        raise typer.Exit(EXIT_PROBLEMS)
+    try:
+        output.write_bytes(built.data)
+    except OSError as exc:
+        typer.echo(f"Galat: {output} tidak dapat ditulis ({exc.strerror}).", err=True)
+        raise typer.Exit(EXIT_UNUSABLE) from None
+    typer.echo(f"Wilayah: {built.area_label} ({built.area_code}), periode {built.period}")
+    typer.echo(
+        f"Keluarga terkirim: {format_integer(built.families)} di "
+        f"{format_integer(built.villages)} desa/kelurahan"
+    )
+    if names:
+        typer.echo("Perhatian: berkas berisi nama kepala keluarga (data pribadi).")
+    typer.echo(f"Ditulis: {output}")
