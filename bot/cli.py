@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import typer
 
+from bot.cli_alerts import alerts_app
 from bot.cli_backup import attach_backup_commands
 from bot.cli_db import areas_app, db_app, invite_app, users_app
 from bot.cli_export import export_command
@@ -28,4 +29,5 @@ app.add_typer(users_app, name="users")
 app.add_typer(invite_app, name="invite")
 app.command("rescore")(rescore_command)
 app.command("run")(run_command)
+app.add_typer(alerts_app, name="alerts")
 app.command("export")(export_command)

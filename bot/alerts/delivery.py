@@ -31,6 +31,7 @@ import contextlib
 import json
 import logging
 import time
+import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -373,11 +374,17 @@ class _RowSender:
         await self.ctx.write(work)
 
     async def final(
-        self, row_id: int, status: DeliveryStatus, error: str | None, *, user_id: int | None = None
+        self,
+        row_id: int,
+        status: DeliveryStatus,
+        error: str | None,
+        *,
+        user_id: int | None = None,
+        **values: Any,
     ) -> None:
         await self.record(
             row_id, user_id=user_id, status=status, last_error=error, lease_owner=None,
-            lease_until=None,
+            lease_until=None, **values,
         )
 
     async def release(self, row_id: int) -> None:
@@ -425,7 +432,7 @@ class _RowSender:
                 row.chat_id, row.parts[index], markup, self.policy.send_timeout
             )
         except RetryAfter as error:
-            seconds = _seconds(error.retry_after)
+            seconds = _retry_after(error)
             self.pacer.pause(seconds + 0.1)
             await self.record(row.id, last_error=f"RetryAfter {seconds:g} s")
             return None
@@ -444,6 +451,7 @@ class _RowSender:
                 await self.final(
                     row.id, DeliveryStatus.FAILED,
                     f"{_text(error)}: dua kali tanpa jawaban (pesan mungkin sudah terkirim)",
+                    uncertain=uncertain,
                 )
                 return _Outcome.FAILED
             await self.record(row.id, uncertain=uncertain, last_error=_text(error))
@@ -478,7 +486,11 @@ def _parts(raw: str | None) -> tuple[str, ...]:
     return tuple(p for p in loaded if isinstance(p, str) and p)
 
 
-def _seconds(value: float | timedelta | int) -> float:
+def _retry_after(error: RetryAfter) -> float:
+    """Seconds to wait (PTB 22 warns that `retry_after` becomes a timedelta; take either)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value: float | timedelta = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 

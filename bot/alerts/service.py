@@ -221,31 +221,16 @@ class AlertService:
         return report
 
     async def _send_pending(self, run_id: int) -> DeliveryReport:
-        total = DeliveryReport()
-        opened: AbstractAsyncContextManager[MessageSender] | None = None
-        sender: MessageSender | None = None
-        try:
-            # Rows another process held are looked at again once their lease may have expired,
-            # a bounded number of times; the sweep job picks up anything left after that.
-            for _round in range(3):
-                ids = await pending_delivery_ids(self.ctx, run_id)
-                if not ids:
-                    break
-                if sender is None:
-                    opened = self._sender()
-                    sender = await opened.__aenter__()
-                report = await deliver_rows(
-                    self.ctx, ids, sender, self.pacer, policy=self.policy, owner=self.owner,
-                    clock=self.clock,
-                )
-                _add(total, report)
-                if not report.skipped:
-                    break
-                await asyncio.sleep(min(self.policy.lease.total_seconds(), 5.0))
-        finally:
-            if opened is not None:
-                await opened.__aexit__(None, None, None)
-        return total
+        """One pass over the run's pending rows. Rows another process still holds are left
+        alone: their holder finishes them, or the sweep takes them once the lease expired."""
+        ids = await pending_delivery_ids(self.ctx, run_id)
+        if not ids:
+            return DeliveryReport()
+        async with self._sender() as sender:
+            return await deliver_rows(
+                self.ctx, ids, sender, self.pacer, policy=self.policy, owner=self.owner,
+                clock=self.clock,
+            )
 
     @contextlib.asynccontextmanager
     async def _keep_run(self, run_id: int) -> AsyncIterator[None]:
@@ -269,11 +254,3 @@ class AlertService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
-
-def _add(total: DeliveryReport, report: DeliveryReport) -> None:
-    total.sent += report.sent
-    total.blocked += report.blocked
-    total.failed += report.failed
-    total.skipped = report.skipped
-    total.messages += report.messages
-    total.seconds += report.seconds

@@ -52,7 +52,7 @@ def parse_sectors(text: str | None) -> tuple[str, ...]:
 
 def join_sectors(sectors: Iterable[str]) -> str | None:
     """The stored form of a sector list (None for "all sectors")."""
-    cleaned = parse_sectors(",".join(s.replace(",", " ") for s in sectors))
+    cleaned = parse_sectors(",".join(" ".join(s.replace(",", " ").split()) for s in sectors))
     return ", ".join(cleaned) if cleaned else None
 
 

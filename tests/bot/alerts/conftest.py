@@ -35,6 +35,7 @@ from ikk_core.instrument_io import load_default_instrument
 
 WITA = ZoneInfo("Asia/Makassar")
 INSTRUMENT = load_default_instrument()
+CODES_ALL = tuple(i.code for i in INSTRUMENT.indicators)
 PERIOD = 2025
 
 PROVINCE = "63"
