@@ -17,11 +17,14 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
+from bot.alerts.jobs import register_alert_jobs
 from bot.db.database import Database
 from bot.settings import Settings
 from bot.telegram.deps import Deps
 from bot.telegram.errors import on_error
 from bot.telegram.ext_bot import IkkBot
+from bot.telegram.handlers.alerts import alert_handlers
+from bot.telegram.handlers.officials import official_handlers
 from bot.telegram.handlers.onboarding import onboarding_handlers
 from bot.telegram.handlers.robustness import fallback_handlers, gate_handler
 from bot.telegram.handlers.survey import survey_handlers
@@ -32,7 +35,13 @@ from bot.telegram.processor import PerUserSequentialProcessor
 from ikk_core.instrument import Instrument
 from ikk_core.instrument_io import load_default_instrument
 
-__all__ = ["BotApplication", "MissingToken", "build_application", "require_token"]
+__all__ = [
+    "BotApplication",
+    "MissingToken",
+    "build_application",
+    "build_shell",
+    "require_token",
+]
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +86,21 @@ def _bot(settings: Settings, token: str, overall_max_rate: float) -> IkkBot:
     )
 
 
+def build_shell(settings: Settings, *, overall_max_rate: float = 30.0) -> BotApplication:
+    """The application without any handler: bot, requests, rate limiter, defaults, per-user
+    processor and log masking. `build_application` adds the IKK handlers; the chat benchmark
+    adds a trivial echo to the very same shell for its baseline."""
+    token = require_token(settings)
+    install_log_masking([token])
+    application: BotApplication = (
+        ApplicationBuilder()
+        .bot(_bot(settings, token, overall_max_rate))
+        .concurrent_updates(PerUserSequentialProcessor())
+        .build()
+    )
+    return application
+
+
 def build_application(
     settings: Settings,
     database: Database,
@@ -92,23 +116,18 @@ def build_application(
     Raises `MissingToken` when no token is configured. Does not touch the network or the
     database: `initialize()`/`post_init` do.
     """
-    token = require_token(settings)
-    install_log_masking([token])
     deps = Deps(
         settings=settings,
         database=database,
         instrument=instrument or _default_instrument(),
     )
-    application: BotApplication = (
-        ApplicationBuilder()
-        .bot(_bot(settings, token, overall_max_rate))
-        .concurrent_updates(PerUserSequentialProcessor())
-        .post_init(_post_init)
-        .build()
-    )
+    application = build_shell(settings, overall_max_rate=overall_max_rate)
+    application.post_init = _post_init
     application.bot_data[DEPS_KEY] = deps
     application.add_handler(gate_handler(deps), group=-1)
     application.add_handlers(onboarding_handlers(deps))
+    application.add_handlers(official_handlers(deps))  # before the survey's catch-all buttons
+    application.add_handlers(alert_handlers(deps))  # before the survey's catch-all buttons
     application.add_handlers(survey_handlers(deps))
     application.add_handlers(fallback_handlers(deps))
     application.add_error_handler(on_error)
@@ -120,6 +139,7 @@ def build_application(
             name="prune-processed-updates",
             job_kwargs={"misfire_grace_time": 3600, "coalesce": True},
         )
+    register_alert_jobs(application, deps)
     return application
 
 

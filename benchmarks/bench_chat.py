@@ -1,0 +1,376 @@
+"""Chat benchmark: N cadres each fill a whole family at the same time, over real HTTP.
+
+    .venv/bin/python benchmarks/bench_chat.py                 # 200 cadres, SQLite and PostgreSQL
+    .venv/bin/python benchmarks/bench_chat.py --kader 50 --backends sqlite
+    .venv/bin/python benchmarks/bench_chat.py --rate-limit    # with the production 30 msg/s cap
+
+The real bot (`build_application`, started like `ikk-bot run`) runs in its own process and
+polls the project's Bot API emulator, which runs with the simulated cadres in this process (as
+Telegram and the phones are outside the bot's process in real life). Each simulated cadre sends
+/survei, answers every question of one of the spec's worked-example families (yes/no by
+tapping the button, numbers typed) and taps "✅ Kirim"; she acts again only after the bot's
+next question has reached the emulator, as a person would. "bot CPU" is the CPU time of the
+bot process per answer while polling (start-up left out).
+
+Measured per answer: the time from the update being offered to the bot (queued in the
+emulator) until the bot's reply (its sendMessage with the next question) reaches the emulator.
+Printed: answers per second over the whole run, and p50/p95/p99 of that time. The baseline is
+the same bot shell (`build_shell`: same requests, processor, rate limiter) with one handler that
+echoes text, driven the same way with the same number of messages; the ratio says what the
+questionnaire (database transaction, engine, rendering, edit of the previous question) costs.
+
+The emulator has no flood limit, so the bot-wide 30 messages/s cap is off unless --rate-limit
+is given (with it, throughput is bounded by the cap, not by the bot). PostgreSQL is a throwaway
+cluster with fsync off (`bot.devtools.postgres`), which flatters its writes. Targets (issue 4):
+>= 100 answers/s with p95 < 250 ms on SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from telegram import Update
+from telegram.ext import ContextTypes, MessageHandler, filters
+
+from bot.db.database import Database
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.migrate import upgrade
+from bot.db.models import Role
+from bot.devtools.postgres import (
+    PostgresUnavailable,
+    create_database,
+    throwaway_cluster,
+)
+from bot.emulator import DEFAULT_TOKEN, ChatMessage, EmulatedUser, TelegramEmulator
+from bot.repositories.areas import load_demo_areas
+from bot.repositories.users import add_user
+from bot.settings import Settings
+from bot.telegram import build_application
+from bot.telegram.application import build_shell
+from bot.telegram.callback_data import Kind, decode
+from conversations.engine import question_at
+from ikk_core.instrument_io import load_default_instrument
+
+INSTRUMENT = load_default_instrument()
+VILLAGES = [f"63.02.12.20{n:02d}" for n in range(1, 11)]
+NEGATIVE = frozenset({"KSP1", "KSP2", "KSP3", "KSB5", "KE8"})
+TITLES = {q.label.get("id"): q.name for q in INSTRUMENT.questions if q.answerable}
+
+
+def family(profile: dict[str, str], exceptions: dict[str, str]) -> dict[str, str]:
+    entered = {
+        q.name: ("Tidak" if q.name in NEGATIVE else "Ya")
+        for q in INSTRUMENT.questions
+        if q.type.startswith("select")
+    }
+    entered.update(profile)
+    entered.update(exceptions)
+    return entered
+
+
+FAMILIES = [
+    family({"H_ANGGOTA": "2", "P_PASANGAN": "Ya", "P_ANAK": "Tidak", "P_LANSIA": "Tidak",
+            "P_PENDAPATAN": "2.000.000"}, {}),
+    family({"H_ANGGOTA": "5", "P_PASANGAN": "Ya", "P_ANAK": "Ya", "P_BALITA": "Ya",
+            "P_BADUTA": "Tidak", "P_LAHIR2": "Tidak", "P_SEKOLAH": "Ya", "P_LANSIA": "Tidak",
+            "P_PENDAPATAN": "2 juta"}, {"LS2": "Tidak", "KE5": "Tidak", "KE8": "Ya", "KSP2": "Ya"}),
+    family({"H_ANGGOTA": "3", "P_PASANGAN": "Tidak", "P_ANAK": "Ya", "P_BALITA": "Tidak",
+            "P_LAHIR2": "Tidak", "P_SEKOLAH": "Ya", "P_LANSIA": "Ya",
+            "P_PENDAPATAN": "Rp 1.500.000"}, {"KF1": "Tidak", "KE1": "Tidak", "KE6": "Tidak"}),
+]
+FIRST_USER = 700_000
+REPLY_DEADLINE = 120.0
+
+
+# ------------------------------------------------------------------------------ measuring
+
+
+class ReplyProbe:
+    """Timestamps every sendMessage as the emulator handles it and wakes that chat's waiter."""
+
+    def __init__(self, emulator: TelegramEmulator) -> None:
+        self.emulator = emulator
+        self.events: dict[int, asyncio.Event] = {}
+        self.last: dict[int, tuple[float, int]] = {}
+        original = emulator.api.call
+
+        async def call(method: str, params: Any) -> Any:
+            result = await original(method, params)
+            if method.lower() == "sendmessage" and isinstance(result, dict):
+                chat_id = int(result["chat"]["id"])
+                self.last[chat_id] = (time.perf_counter(), int(result["message_id"]))
+                event = self.events.get(chat_id)
+                if event is not None:
+                    event.set()
+            return result
+
+        emulator.api.call = call  # type: ignore[method-assign]
+
+    async def act(
+        self, user: EmulatedUser, action: Callable[[], Awaitable[Any]]
+    ) -> tuple[float, ChatMessage]:
+        """Do `action`; return the time until the bot's next message and that message."""
+        event = self.events[user.chat_id] = asyncio.Event()
+        offered = time.perf_counter()
+        await action()
+        await asyncio.wait_for(event.wait(), REPLY_DEADLINE)
+        at, message_id = self.last[user.chat_id]
+        message = self.emulator.chat(user.chat_id).find(message_id)
+        assert message is not None
+        return at - offered, message
+
+
+def question_on(message: ChatMessage) -> str | None:
+    for row in message.button_data:
+        for data in row:
+            decoded = decode(data)
+            if decoded is not None and decoded.kind in (Kind.ANSWER, Kind.BACK, Kind.SKIP):
+                found = question_at(INSTRUMENT, decoded.question)
+                return found.name if found is not None and decoded.question else None
+    for line in message.visible_text.splitlines():
+        if line in TITLES:
+            return TITLES[line]
+    return None
+
+
+@dataclass
+class Run:
+    """What one run measured."""
+
+    name: str
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    bot_cpu: float = 0.0
+    """CPU seconds the bot process used while polling (start-up left out)."""
+
+    @property
+    def answers(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        return self.answers / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+    def line(self) -> str:
+        failed = f", {len(self.failures)} failed" if self.failures else ""
+        cpu = self.bot_cpu / self.answers * 1000 if self.answers else float("nan")
+        return (
+            f"{self.name:<28} {self.answers:>6} answers in {self.seconds:6.2f} s = "
+            f"{self.rate:7.1f} answers/s   p50 {self.percentile(50):6.1f} ms   "
+            f"p95 {self.percentile(95):6.1f} ms   p99 {self.percentile(99):6.1f} ms   "
+            f"bot CPU {cpu:5.2f} ms/answer{failed}"
+        )
+
+
+# ------------------------------------------------------------------------------ running
+
+
+async def bot_process(mode: str, api_url: str, database_url: str) -> None:
+    """The bot side (run in a child process): poll the emulator until SIGTERM."""
+    logging.basicConfig(level=logging.WARNING)
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        telegram_bot_token=DEFAULT_TOKEN,  # type: ignore[arg-type]
+        telegram_api_url=api_url,
+    )
+    rate = 30.0 if mode.endswith("+cap") else 0.0
+    engine = create_engine(database_url)
+    if mode.startswith("echo"):
+        app = build_shell(settings, overall_max_rate=rate)
+
+        async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            assert update.effective_message is not None
+            await update.effective_message.reply_text(update.effective_message.text or "")
+
+        app.add_handler(MessageHandler(filters.TEXT, echo))
+    else:
+        database = Database(engine, create_session_factory(engine))
+        app = build_application(settings, database, overall_max_rate=rate)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        async with app:
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            await app.start()
+            began = time.process_time()
+            await stop.wait()
+            print(f"bot-cpu {time.process_time() - began:.6f}", flush=True)
+            await app.updater.stop()
+            await app.stop()
+    finally:
+        await engine.dispose()
+
+
+async def with_bot(
+    emulator: TelegramEmulator, mode: str, database_url: str, run: Run, work: Awaitable[Any]
+) -> None:
+    """Start the bot process, wait until it polls, do `work`, stop it; record the CPU time it
+    spent while polling (start-up imports left out)."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--bot-process", mode, emulator.url, database_url,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        await emulator.wait_for_call("getUpdates", timeout=120)
+        await work
+    finally:
+        child.send_signal(signal.SIGTERM)
+        emulator.release_pollers()
+        output, _ = await child.communicate()
+    for line in output.decode().splitlines():
+        if line.startswith("bot-cpu "):
+            run.bot_cpu = float(line.split()[1])
+
+
+async def seed(url: str, kader: int) -> None:
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+        async with create_session_factory(engine)() as session, session.begin():
+            await load_demo_areas(session)
+            for n in range(kader):
+                await add_user(session, telegram_id=FIRST_USER + n, role=Role.KADER,
+                               area_code=VILLAGES[n % len(VILLAGES)], display_name=f"Kader {n}")
+    finally:
+        await engine.dispose()
+
+
+async def one_family(probe: ReplyProbe, user: EmulatedUser, n: int, run: Run) -> None:
+    answers = dict(FAMILIES[n % len(FAMILIES)])
+    answers["H_KEPALA"] = f"Kepala Keluarga {n}"
+    answers["H_RT"] = str(n % 20 + 1)
+    _, message = await probe.act(user, lambda: user.send("/survei"))
+    asked: set[str] = set()
+    while (question := question_on(message)) is not None:
+        if question in asked:
+            raise AssertionError(f"{question} asked twice")
+        asked.add(question)
+        value = answers[question]
+        if INSTRUMENT.question(question).type.startswith("select"):
+            seconds, message = await probe.act(user, lambda v=value: user.tap(v))  # type: ignore[misc]
+        else:
+            seconds, message = await probe.act(user, lambda v=value: user.send(v))  # type: ignore[misc]
+        run.latencies.append(seconds)
+    _, message = await probe.act(user, lambda: user.tap("✅ Kirim"))
+    if "sudah dikirim" not in (message.text or ""):
+        raise AssertionError(f"not submitted: {message.text!r}")
+
+
+async def run_questionnaire(url: str, name: str, kader: int, rate_limit: bool) -> Run:
+    await seed(url, kader)
+    run = Run(name)
+    async with TelegramEmulator() as emulator:
+        probe = ReplyProbe(emulator)
+        users = [emulator.user(FIRST_USER + n, f"Kader{n}") for n in range(kader)]
+
+        async def everyone() -> None:
+            async def cadre(n: int) -> None:
+                try:
+                    await one_family(probe, users[n], n, run)
+                except Exception as error:
+                    run.failures.append(f"kader {n}: {type(error).__name__}: {error}")
+
+            began = time.perf_counter()
+            await asyncio.gather(*(cadre(n) for n in range(kader)))
+            run.seconds = time.perf_counter() - began
+
+        mode = "questionnaire+cap" if rate_limit else "questionnaire"
+        await with_bot(emulator, mode, url, run, everyone())
+    return run
+
+
+async def run_echo(kader: int, per_user: int, rate_limit: bool) -> Run:
+    run = Run("echo baseline")
+    async with TelegramEmulator() as emulator:
+        probe = ReplyProbe(emulator)
+
+        async def everyone() -> None:
+            async def user(n: int) -> None:
+                person = emulator.user(FIRST_USER + n, f"Kader{n}")
+                for i in range(per_user):
+                    seconds, _ = await probe.act(person, lambda i=i: person.send(f"pesan {i}"))  # type: ignore[misc]
+                    run.latencies.append(seconds)
+
+            began = time.perf_counter()
+            await asyncio.gather(*(user(n) for n in range(kader)))
+            run.seconds = time.perf_counter() - began
+
+        mode = "echo+cap" if rate_limit else "echo"
+        await with_bot(emulator, mode, "sqlite+aiosqlite:///:memory:", run, everyone())
+    return run
+
+
+async def main(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING)
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="ikk-bench-chat-") as folder:
+        if "sqlite" in args.backends:
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+            runs.append(await run_questionnaire(url, "questionnaire, SQLite", args.kader,
+                                                args.rate_limit))
+            print(runs[-1].line(), flush=True)
+        if "postgresql" in args.backends:
+            try:
+                with throwaway_cluster() as cluster:
+                    url = await create_database(cluster, "bench_chat")
+                    runs.append(await run_questionnaire(url, "questionnaire, PostgreSQL",
+                                                        args.kader, args.rate_limit))
+                    print(runs[-1].line(), flush=True)
+            except PostgresUnavailable as error:
+                print(f"PostgreSQL skipped: {error}")
+    per_user = round(statistics.mean(r.answers for r in runs) / args.kader) if runs else 30
+    echo = await run_echo(args.kader, max(per_user, 1), args.rate_limit)
+    print(echo.line())
+    print()
+    for run in runs:
+        print(f"{run.name}: {run.rate / echo.rate:.2f}× the echo's rate, "
+              f"p95 {run.percentile(95) / echo.percentile(95):.1f}× the echo's p95")
+        for failure in run.failures[:5]:
+            print(f"  failure: {failure}")
+    sqlite = next((r for r in runs if "SQLite" in r.name), None)
+    if sqlite is not None and not args.rate_limit:
+        met = sqlite.rate >= 100 and sqlite.percentile(95) < 250 and not sqlite.failures
+        print(f"target (>= 100 answers/s, p95 < 250 ms on SQLite): {'met' if met else 'NOT met'}")
+    return 1 if any(r.failures for r in runs) else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--bot-process":
+        import os
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+            cProfile.run("asyncio.run(bot_process(*sys.argv[2:]))", os.environ["BENCH_PROFILE"])
+        else:
+            asyncio.run(bot_process(*sys.argv[2:]))
+        sys.exit(0)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kader", type=int, default=200, help="concurrent cadres (200)")
+    parser.add_argument("--backends", default="sqlite,postgresql",
+                        help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--rate-limit", action="store_true",
+                        help="keep the production cap of 30 messages/s")
+    arguments = parser.parse_args()
+    arguments.backends = {b.strip() for b in arguments.backends.split(",")}
+    sys.exit(asyncio.run(main(arguments)))
