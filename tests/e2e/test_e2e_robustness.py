@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.models import Answer, AppUser
+from bot.db.models import Answer, AppUser, Role
 from bot.emulator import EmulatedUser, Fault
 from bot.telegram import texts
 from bot.telegram.callback_data import CallbackData, Kind, decode
-from tests.e2e.conftest import BotHarness
+from tests.e2e.conftest import KECAMATAN_SAMPANAHAN, BotHarness
 from tests.e2e.kader_steps import FAMILY_A, act, answer_until, current_question, give
 
 
@@ -329,3 +329,24 @@ async def test_the_token_never_appears_in_the_logs_even_at_debug(
     assert "HTTP Request" in logged or "getUpdates" in logged, "debug logging was captured"
     assert "<token>" in logged
     assert token not in logged and secret not in logged
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite"])
+async def test_commands_with_stray_words_still_do_their_job(harness: BotHarness) -> None:
+    siti = await started(harness)
+    for command in ("/lanjut 99", "/keluarga semua <b>", "/bantuan tolong", "/batal sekarang"):
+        await siti.send(command)
+        replies = await siti.wait_reply()
+        assert replies and texts.TROUBLE not in [m.text for m in replies], command
+    await act(harness, siti, siti.send("/survei keluarga baru"))
+    assert current_question(siti) == "H_KEPALA"
+
+
+async def test_officials_get_a_clear_answer_to_kader_commands_and_text(
+    harness: BotHarness,
+) -> None:
+    pejabat = await harness.register(2001, Role.PEJABAT, KECAMATAN_SAMPANAHAN, first_name="Ahmad")
+    await pejabat.send("/survei")
+    assert [m.text for m in await pejabat.wait_reply()] == [texts.KADER_ONLY]
+    await pejabat.send("berapa IKK desa Sepapah?")
+    assert [m.text for m in await pejabat.wait_reply()] == [texts.OFFICIAL_IDLE]
