@@ -168,7 +168,6 @@ FAMILIES_INTRO: Final = (
 )
 OTHER_FAMILY: Final = "Tombol itu milik keluarga lain, jadi tidak dicatat. Ini pertanyaan sekarang:"
 NOT_FOUND: Final = "Data keluarga itu tidak ditemukan."
-BACK_MARK: Final = "⬅️ Kembali"
 
 
 def more_items(count: int) -> str:
