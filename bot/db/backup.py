@@ -338,8 +338,8 @@ def postgres_environment(url: str, base: Mapping[str, str] | None = None) -> dic
     return environment
 
 
-def _without_password(text: str, url: URL) -> str:
-    password = url.password
+def _without_password(text: str, url: URL | None) -> str:
+    password = url.password if url is not None else None
     return text.replace(str(password), "***") if password else text
 
 
@@ -356,9 +356,14 @@ def _tool_error(tool: str, stderr: str) -> str:
     return message if len(message) <= 400 else message[:397] + "..."
 
 
-def _run_postgres_tool(tool: str, arguments: list[str], url: URL, what: str) -> None:
+def _run_postgres_tool(tool: str, arguments: list[str], url: URL | None, what: str) -> str:
+    """Run `tool` (with the connection of `url` in its environment, if given); its stdout."""
     program = find_postgres_tool(tool)
-    environment = postgres_environment(url.render_as_string(hide_password=False))
+    environment = (
+        postgres_environment(url.render_as_string(hide_password=False))
+        if url is not None
+        else dict(os.environ)
+    )
     try:
         result = subprocess.run(
             [program, *arguments], env=environment, stdin=subprocess.DEVNULL,
@@ -367,8 +372,9 @@ def _run_postgres_tool(tool: str, arguments: list[str], url: URL, what: str) -> 
     except OSError as exc:
         raise BackupError(f"{tool} tidak dapat dijalankan ({exc.strerror}).") from exc
     if result.returncode != 0:
-        reason = _without_password(_tool_error(tool, result.stderr), url)
-        raise BackupError(f"{tool} gagal{what}: {reason}")
+        reason = _tool_error(tool, result.stderr)
+        raise BackupError(f"{tool} gagal{what}: {_without_password(reason, url)}")
+    return result.stdout
 
 
 def backup_postgres(url: str, output: Path, *, overwrite: bool = False) -> int:
@@ -385,7 +391,7 @@ def backup_postgres(url: str, output: Path, *, overwrite: bool = False) -> int:
     return output.stat().st_size
 
 
-async def _postgres_target(url: URL) -> tuple[int, int]:
+async def _postgres_target(url: URL) -> tuple[int, set[str]]:
     """(other sessions connected to the database, tables in its public schema)."""
     engine = create_engine(
         url.render_as_string(hide_password=False), connect_args={"timeout": _CONNECT_TIMEOUT_S}
@@ -400,9 +406,9 @@ async def _postgres_target(url: URL) -> tuple[int, int]:
             ).scalar_one()
             tables = (
                 await connection.exec_driver_sql(
-                    "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
                 )
-            ).scalar_one()
+            ).scalars().all()
     except (DBAPIError, OSError, TimeoutError) as exc:
         text = str(getattr(exc, "orig", exc)) or type(exc).__name__
         reason = _without_password(text.splitlines()[0], url)
@@ -411,7 +417,32 @@ async def _postgres_target(url: URL) -> tuple[int, int]:
         ) from exc
     finally:
         await engine.dispose()
-    return int(others), int(tables)
+    return int(others), set(tables)
+
+
+def _dump_tables(source: Path) -> set[str]:
+    """The tables of the public schema in a custom-format dump (from its table of contents)."""
+    listing = _run_postgres_tool("pg_restore", ["--list", str(source)], None, "")
+    tables = set()
+    for line in listing.splitlines():
+        words = line.split()
+        # "215; 1259 16386 TABLE public area postgres"
+        if not line.startswith(";") and words[3:5] == ["TABLE", "public"] and len(words) > 5:
+            tables.add(words[5])
+    return tables
+
+
+def _dump_revision(source: Path) -> str | None:
+    """The Alembic revision stored in a dump, if it has one."""
+    data = _run_postgres_tool(
+        "pg_restore", ["--data-only", "--table=alembic_version", "--file=-", str(source)], None, ""
+    )
+    lines = data.splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("COPY ") and "alembic_version" in line and number + 1 < len(lines):
+            value = lines[number + 1].strip()
+            return None if value == "\\." else value
+    return None
 
 
 def _check_postgres_backup(source: Path) -> None:
@@ -429,8 +460,9 @@ async def restore_postgres(url: str, source: Path, *, force: bool = False) -> No
     """`pg_restore --clean --if-exists --no-owner` of `source` into the database of `url`, in
     one transaction (a failed restore changes nothing).
 
-    Refuses a database that already has tables unless `force`, and always one that other
-    sessions (the bot) are connected to.
+    Refuses a database that already has tables unless `force`; always one that other sessions
+    (the bot) are connected to, and one with tables the dump lacks (a newer schema), saying
+    which downgrade to run first.
     """
     parsed = _parse(url)
     _check_postgres_backup(source)
@@ -442,8 +474,18 @@ async def restore_postgres(url: str, source: Path, *, force: bool = False) -> No
         )
     if tables and not force:
         raise BackupRefused(
-            f"Database {_where(parsed)} sudah berisi {tables} tabel; tambahkan --force untuk "
-            "menimpanya dengan isi cadangan."
+            f"Database {_where(parsed)} sudah berisi {len(tables)} tabel; tambahkan --force "
+            "untuk menimpanya dengan isi cadangan."
+        )
+    # --clean drops only what the dump has: a table a later migration added would stay, still
+    # referring to the tables being replaced, and the restore would fail. Say what to do.
+    newer = sorted(tables - await asyncio.to_thread(_dump_tables, source))
+    if newer:
+        revision = await asyncio.to_thread(_dump_revision, source) or "base"
+        raise BackupRefused(
+            f"Cadangan {source} dibuat dengan skema lebih lama (revisi {revision}; database "
+            f"punya tabel yang tidak ada di cadangan: {', '.join(newer)}): jalankan "
+            f"`ikk-bot db downgrade {revision} --yes` dahulu, lalu ulangi pemulihan."
         )
     arguments = [
         "--clean", "--if-exists", "--no-owner", "--single-transaction", "--no-password",

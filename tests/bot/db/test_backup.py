@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result
@@ -20,7 +21,7 @@ import bot.db.backup as backup_module
 from bot.cli import app
 from bot.db.backup import BackupRefused, backup_database, restore_database
 from bot.db.engine import create_engine, create_session_factory
-from bot.db.migrate import head_revision
+from bot.db.migrate import alembic_config, head_revision
 from bot.db.models import Base
 from bot.repositories.users import get_user_by_telegram_id
 from bot.services.context import ServiceContext
@@ -378,6 +379,28 @@ def test_the_postgres_password_never_appears_in_any_message(
     for result in results:
         assert PASSWORD not in result.output
     assert "***" in results[0].stdout and "***" in results[3].stdout  # the URL, masked
+
+
+@pytest.mark.parametrize("db_backend", ["postgresql"])
+def test_an_older_postgres_backup_over_a_newer_schema_names_the_downgrade_to_run_first(
+    migrated_database_url: str, tmp_path: Path
+) -> None:
+    url = migrated_database_url
+    ok(ikk_bot(url, "areas", "load-demo"))
+    areas = asyncio.run(snapshot(url))["area"]
+    first = ScriptDirectory.from_config(alembic_config()).get_bases()[0]
+    ok(ikk_bot(url, "db", "downgrade", first, "--yes"))
+    backup = tmp_path / "lama.dump"
+    ok(ikk_bot(url, "db", "backup", str(backup)))
+    ok(ikk_bot(url, "db", "upgrade"))
+
+    line = one_error_line(ikk_bot(url, "db", "restore", str(backup), "--force"), 1)
+    assert f"`ikk-bot db downgrade {first} --yes`" in line
+
+    ok(ikk_bot(url, "db", "downgrade", first, "--yes"))
+    assert "`ikk-bot db upgrade`" in ok(ikk_bot(url, "db", "restore", str(backup), "--force"))
+    ok(ikk_bot(url, "db", "upgrade"))
+    assert asyncio.run(snapshot(url))["area"] == areas
 
 
 def test_an_unreachable_postgres_fails_with_one_line_exit_2_and_no_password(
