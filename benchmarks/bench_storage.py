@@ -355,7 +355,7 @@ async def time_writes(ctx: ServiceContext, lay: Layout, size: Size) -> None:
 
 
 async def run_backend(name: str, url: str, load: Callable[[], Awaitable[int]], lay: Layout,
-                      size: Size, instrument: Instrument) -> None:
+                      size: Size, instrument: Instrument, skip_writes: bool = False) -> None:
     print(f"\n{name}")
     engine: AsyncEngine = create_engine(url, pool_size=10, max_overflow=20)
     try:
@@ -369,7 +369,8 @@ async def run_backend(name: str, url: str, load: Callable[[], Awaitable[int]], l
               f"{scores / loaded:,.0f} score rows/s)")
         ctx = ServiceContext(create_session_factory(engine), instrument)
         await time_reports(ctx, lay, len(lay.villages) + 1, size)
-        await time_writes(ctx, lay, size)
+        if not skip_writes:
+            await time_writes(ctx, lay, size)
     finally:
         await engine.dispose()
 
@@ -382,6 +383,9 @@ async def main() -> None:
     parser.add_argument("--runs", type=int)
     parser.add_argument("--writers", type=int)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--sqlite-file", help="keep the SQLite database here; reuse it if it "
+                        "exists (skips the load; same sizes expected)")
+    parser.add_argument("--skip-writes", action="store_true", help="reports only")
     args = parser.parse_args()
     size = Size(20, 50, 10, 10, 1) if args.quick else Size(2000, 200, 50, 50, 2)
     size = Size(
@@ -400,31 +404,36 @@ async def main() -> None:
 
     if "sqlite" in backends:
         with tempfile.TemporaryDirectory(prefix="ikk-bench-") as folder:
-            path = Path(folder) / "bench.db"
+            path = Path(args.sqlite_file) if args.sqlite_file else Path(folder) / "bench.db"
+            reuse = path.exists()
 
             async def load_lite() -> int:
+                if reuse:  # loaded by an earlier run with the same sizes
+                    return 0
                 return await asyncio.to_thread(load_sqlite, path, lay, size, instrument)
 
-            await run_backend("SQLite (WAL, synchronous=NORMAL, BEGIN IMMEDIATE)",
-                              f"sqlite+aiosqlite:///{path}", load_lite, lay, size, instrument)
+            await run_backend("SQLite (WAL, synchronous=NORMAL, BEGIN IMMEDIATE)"
+                              + (f" reusing {path}" if reuse else ""),
+                              f"sqlite+aiosqlite:///{path}", load_lite, lay, size, instrument,
+                              args.skip_writes)
     if "postgresql" in backends:
         try:
             with throwaway_cluster() as cluster:
-                await _run_postgres(cluster, lay, size, instrument)
+                await _run_postgres(cluster, lay, size, instrument, args.skip_writes)
         except PostgresUnavailable as exc:
             print(f"\nPostgreSQL skipped: {exc}")
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
 
 
 async def _run_postgres(cluster: PostgresCluster, lay: Layout, size: Size,
-                        instrument: Instrument) -> None:
+                        instrument: Instrument, skip_writes: bool) -> None:
     url = await create_database(cluster, "bench")
 
     async def load_pg() -> int:
         return await load_postgres(cluster.dsn("bench"), lay, size, instrument)
 
     await run_backend(f"PostgreSQL (throwaway cluster: {cluster.settings})", url, load_pg, lay,
-                      size, instrument)
+                      size, instrument, skip_writes)
 
 
 if __name__ == "__main__":

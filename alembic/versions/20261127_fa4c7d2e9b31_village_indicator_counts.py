@@ -2,7 +2,8 @@
 
 Reports add up these counts (at most villages × indicators rows) instead of grouping every
 family's score rows: a province of 400,000 families has 11.6 million score rows but 58,000
-count rows. The table is filled here from the scores already stored.
+count rows. The key starts with the village code, so one village, or the villages of an area
+(a range of codes), is an index range. The table is filled here from the scores already stored.
 
 Revision ID: fa4c7d2e9b31
 Revises: f36ba89aba4b
@@ -37,8 +38,8 @@ GROUP BY f.period, f.village_code, s.indicator, s.instrument_id, s.instrument_ve
 def upgrade() -> None:
     op.create_table(
         "village_indicator_count",
-        sa.Column("period", sa.Integer(), nullable=False),
         sa.Column("village_code", sa.String(length=16), nullable=False),
+        sa.Column("period", sa.Integer(), nullable=False),
         sa.Column("indicator", sa.String(length=32), nullable=False),
         sa.Column("instrument_id", sa.String(length=64), nullable=False),
         sa.Column("instrument_version", sa.String(length=32), nullable=False),
@@ -55,8 +56,8 @@ def upgrade() -> None:
             name=op.f("fk_village_indicator_count_village_code_area"),
         ),
         sa.PrimaryKeyConstraint(
-            "period",
             "village_code",
+            "period",
             "indicator",
             "instrument_id",
             "instrument_version",

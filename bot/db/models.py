@@ -306,10 +306,10 @@ class VillageIndicatorCount(Base):
         ),
     )
 
-    period: Mapped[int] = mapped_column(Integer, primary_key=True)
     village_code: Mapped[str] = mapped_column(
         String(16), ForeignKey("area.code"), primary_key=True
     )
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
     indicator: Mapped[str] = mapped_column(String(32), primary_key=True)
     instrument_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     instrument_version: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -36,6 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Family, FamilyScore, Response, ResponseStatus, VillageIndicatorCount
+from ikk_core.areas import is_village_code
 
 __all__ = [
     "ActivityRow",
@@ -57,10 +58,26 @@ CountKey = tuple[int, str, str, str, str]
 
 
 def area_filter(
-    area_code: str, column: ColumnElement[str] = Family.village_code  # type: ignore[assignment]
+    area_code: str,
+    column: ColumnElement[str] = Family.village_code,  # type: ignore[assignment]
+    dialect: str = "postgresql",
 ) -> ColumnElement[bool]:
-    """Rows of the area `area_code` and everything below it (by a village-code column)."""
+    """Rows of the area `area_code` and everything below it (by a village-code column).
+
+    A village is an equality. An area above it is ``LIKE 'code.%'`` on PostgreSQL; on SQLite,
+    whose LIKE ignores case and so never uses an index, it is the same set written as the
+    range ``'code.' <= c < 'code/'`` ('/' follows '.'; SQLite compares text bytewise). That
+    range is NOT used on PostgreSQL, where a locale collation may order punctuation otherwise.
+    """
+    if is_village_code(area_code):
+        return column == area_code
+    if dialect == "sqlite":
+        return (column == area_code) | ((column >= f"{area_code}.") & (column < f"{area_code}/"))
     return (column == area_code) | column.like(f"{area_code}.%")
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 @dataclass(frozen=True)
@@ -218,7 +235,10 @@ async def periods_with_data(session: AsyncSession, area_code: str) -> list[int]:
     """The periods with submitted families in the area, newest first."""
     rows = await session.scalars(
         select(Counts.c.period)
-        .where(Counts.c.families > 0, area_filter(area_code, Counts.c.village_code))
+        .where(
+            Counts.c.families > 0,
+            area_filter(area_code, Counts.c.village_code, _dialect(session)),
+        )
         .distinct()
     )
     return sorted({int(p) for p in rows.all()}, reverse=True)
@@ -231,7 +251,7 @@ async def latest_period(
     query = (
         select(func.max(Family.period))
         .join(Response, Response.family_id == Family.id)
-        .where(area_filter(area_code))
+        .where(area_filter(area_code, Family.village_code, _dialect(session)))  # type: ignore[arg-type]
     )
     if cadre_id is not None:
         query = query.where(Response.cadre_id == cadre_id)
@@ -280,9 +300,10 @@ async def indicator_counts(
         )
         .where(
             Counts.c.period.in_(list(periods)),
-            area_filter(area_code, Counts.c.village_code),
+            area_filter(area_code, Counts.c.village_code, _dialect(session)),
         )
-        .group_by(Counts.c.period, Counts.c.village_code, Counts.c.indicator)
+        # In key order (village, period, indicator): SQLite aggregates while reading the index.
+        .group_by(Counts.c.village_code, Counts.c.period, Counts.c.indicator)
     )
     rows = await session.execute(query)
     return [
@@ -326,7 +347,10 @@ async def activity(
             last,  # max() keeps the column's type: aware UTC on both databases
         )
         .join(Response, Response.family_id == Family.id)
-        .where(Family.period.in_(list(periods)), area_filter(area_code))
+        .where(
+            Family.period.in_(list(periods)),
+            area_filter(area_code, Family.village_code, _dialect(session)),  # type: ignore[arg-type]
+        )
         .group_by(Family.period, Family.village_code, Response.cadre_id, Response.status)
     )
     if cadre_id is not None:

@@ -32,7 +32,7 @@ from bot.repositories.scores import (
 )
 from bot.services.context import Actor, ServiceContext, actor_id
 from ikk_core.aggregation import Counts, results_from_counts, rollup_counts
-from ikk_core.areas import AreaLevel, is_village_code, short_label
+from ikk_core.areas import AreaLevel, ancestors, is_village_code, short_label
 from ikk_core.instrument import Instrument
 from ikk_core.results import AreaResult
 
@@ -220,8 +220,8 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
     by_period: dict[int, list[IndicatorCount]] = defaultdict(list)
     for count in raw.counts:
         by_period[count.period].append(count)
-        village = submitted[count.period]
-        village[count.village_code] = max(village[count.village_code], count.families)
+        per_village = submitted[count.period]
+        per_village[count.village_code] = max(per_village[count.village_code], count.families)
     n_indicators = len(instrument.indicators)
 
     current = _counts(instrument, by_period[raw.period], submitted[raw.period])
@@ -239,8 +239,13 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
     )
     results = results_from_counts(instrument, rolled, names, levels)
 
+    drafts_in: dict[str, int] = defaultdict(int)  # drafts of each area, its villages' summed
+    for draft_village, n in drafts.items():
+        for code in (draft_village, *ancestors(draft_village)):
+            drafts_in[code] += n
+
     def drafts_below(code: str) -> int:
-        return sum(n for v, n in drafts.items() if v == code or v.startswith(code + "."))
+        return drafts_in.get(code, 0)
 
     def line(code: str) -> AreaLine:
         a = info[code]

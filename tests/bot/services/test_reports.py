@@ -240,10 +240,10 @@ async def test_village_counts_always_equal_a_recount_of_the_stored_scores(world:
     else:  # pragma: no cover - recounted always raises
         raise AssertionError("recount did not run")
     # Sampanahan keeps 2 submitted families (C was reopened), Sepapah 1; all rescored.
-    assert {(row[1], row[4]) for row in maintained} == {
+    assert {(row[0], row[4]) for row in maintained} == {
         (SAMPANAHAN, "2026.1-garis300"), (SEPAPAH, "2026.1-garis300")
     }
-    assert {row[1]: row[5] for row in maintained if row[2] == "KF1"} == {
+    assert {row[0]: row[5] for row in maintained if row[2] == "KF1"} == {
         SAMPANAHAN: 2, SEPAPAH: 1
     }
 
