@@ -16,6 +16,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from telegram.error import TelegramError
 
 from bot.db.models import Role
+from bot.telegram.official_commands import OFFICIAL_COMMAND_DESCRIPTIONS, OFFICIAL_COMMANDS
 from bot.telegram.texts import COMMAND_DESCRIPTIONS
 
 __all__ = [
@@ -32,15 +33,17 @@ LANGUAGE: Final = "id"
 STRANGER_COMMANDS: Final = ("start",)
 _ROLE_COMMANDS: Final[dict[Role, tuple[str, ...]]] = {
     Role.KADER: ("survei", "lanjut", "keluarga", "bantuan", "batal"),
-    Role.PEJABAT: ("bantuan",),
-    Role.ADMIN: ("bantuan",),
+    # Officials (issue 5): /ikk, /ekspor, /progres, /undang from bot/telegram/official_commands.py.
+    Role.PEJABAT: (*OFFICIAL_COMMANDS, "bantuan"),
+    Role.ADMIN: (*OFFICIAL_COMMANDS, "bantuan"),
 }
+_DESCRIPTIONS: Final = {**COMMAND_DESCRIPTIONS, **OFFICIAL_COMMAND_DESCRIPTIONS}
 
 
 def commands_for(role: Role | None) -> list[tuple[str, str]]:
     """(command, description) pairs of the menu of `role` (None: a stranger)."""
     names = STRANGER_COMMANDS if role is None else _ROLE_COMMANDS[role]
-    return [(name, COMMAND_DESCRIPTIONS[name]) for name in names]
+    return [(name, _DESCRIPTIONS[name]) for name in names]
 
 
 def _bot_commands(role: Role | None) -> list[BotCommand]:
