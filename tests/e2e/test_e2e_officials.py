@@ -169,6 +169,7 @@ async def test_an_admins_workbook_names_the_heads_of_family(harness: BotHarness)
     await worked_example(harness)
     admin = await harness.register(3001, Role.ADMIN, "63", first_name="Operator")
     [choice] = await act(harness, admin, "/ekspor Sampanahan")
+    assert [DESA_BUTTON] in choice.buttons
     [document] = await act(harness, admin, tap=DESA_BUTTON)
     assert document.document is not None
     assert all(name in workbook_text(document.document.data) for name in HEAD_NAMES)
@@ -276,6 +277,7 @@ async def test_progress_shows_families_per_village_and_per_kader(harness: BotHar
     await worked_example(harness)
     pejabat = await harness.register(2001, Role.PEJABAT, KOTABARU, first_name="Pak Kadis")
     [choice] = await act(harness, pejabat, "/progres Sampanahan")
+    assert ["Kec. Sampanahan, Kab. Kotabaru"] in choice.buttons
     [progress] = await act(harness, pejabat, tap="Kec. Sampanahan, Kab. Kotabaru")
     text = progress.visible_text
     assert "Progres pendataan Kecamatan Sampanahan" in text
