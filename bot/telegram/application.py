@@ -48,6 +48,11 @@ log = logging.getLogger(__name__)
 BotApplication = Application[Any, Any, Any, Any, Any, Any]
 DEPS_KEY: Final = "deps"
 PRUNE_EVERY: Final = timedelta(hours=6)
+MAX_CONCURRENT_UPDATES: Final = 64
+"""Updates handled at once (different users; one user's are always in order). More only queue
+up inside the database pool (15 connections; SQLite writes one at a time anyway) and the HTTP
+pool, where they run into timeouts: measured with 200 simultaneous cadres, an unbounded bot
+lost replies to "Pool timeout" and database pool timeouts, while a bounded one just queues."""
 
 
 class MissingToken(ValueError):
@@ -95,7 +100,7 @@ def build_shell(settings: Settings, *, overall_max_rate: float = 30.0) -> BotApp
     application: BotApplication = (
         ApplicationBuilder()
         .bot(_bot(settings, token, overall_max_rate))
-        .concurrent_updates(PerUserSequentialProcessor())
+        .concurrent_updates(PerUserSequentialProcessor(MAX_CONCURRENT_UPDATES))
         .build()
     )
     return application

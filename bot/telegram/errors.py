@@ -48,8 +48,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             type(error).__name__,
         )
     elif isinstance(error, TelegramError):
+        # What was decided is stored already; at worst this reply is missing and the user's
+        # next message shows where things stand.
         log.warning(
-            "Telegram refused a call for update %s of user %s: %s", update_id, user_id, error
+            "a Telegram call for update %s of user %s failed: %s", update_id, user_id, error
         )
         return
     else:
