@@ -15,7 +15,7 @@ import typer
 from bot.cli_db import EXIT_PROBLEMS, EXIT_UNUSABLE, run_with_database
 from bot.db.database import Database
 from bot.services.context import ServiceContext
-from bot.services.exports import ExportFile, operator_export
+from bot.services.exports import MAX_FAMILY_ROWS, ExportFile, operator_export
 from bot.settings import get_settings
 from ikk_core.areas import is_valid_code
 from ikk_core.formatting import format_integer
@@ -88,6 +88,11 @@ def export_command(
         f"Keluarga terkirim: {format_integer(built.families)} di "
         f"{format_integer(built.villages)} desa/kelurahan"
     )
-    if names:
+    if not built.family_rows:
+        typer.echo(
+            f"Lembar skor keluarga dikosongkan: lebih dari {format_integer(MAX_FAMILY_ROWS)} "
+            "keluarga. Ekspor per kabupaten atau kecamatan untuk rinciannya."
+        )
+    elif names:
         typer.echo("Perhatian: berkas berisi nama kepala keluarga (data pribadi).")
     typer.echo(f"Ditulis: {output}")

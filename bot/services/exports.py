@@ -7,6 +7,11 @@ two flat queries (families, then scores) rather than as ORM objects, because a k
 tens of thousands of families. The head of family's name is not even selected unless the caller
 may see it (an admin, or the operator at the command line).
 
+A family sheet is written for areas up to `MAX_FAMILY_ROWS` submitted families (a large
+kabupaten): a province's 400,000 families would take gigabytes of memory and minutes to write,
+for a sheet nobody scrolls. Above it the workbook holds the area, village and dimension sheets
+and says where to get the family rows (an export per kabupaten).
+
 `operator_export` is the workbook for the command line (`ikk-bot export`), where whoever holds the
 database sees everything (`reports.operator_report`).
 """
@@ -33,13 +38,20 @@ from ikk_core.instrument import Instrument, band_for
 from ikk_core.results import AreaResult
 
 __all__ = [
+    "MAX_FAMILY_ROWS",
     "ExportFile",
     "build_export",
     "export_filename",
+    "family_rows_for",
     "operator_export",
     "read_family_rows",
+    "too_many_families",
     "village_results",
 ]
+
+
+MAX_FAMILY_ROWS = 60_000
+"""Most families written one per row; a kabupaten of Kalimantan Selatan has up to about 50,000."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,9 @@ class ExportFile:
     families: int
     villages: int
     with_names: bool
+    family_rows: bool = True
+    """False when the area had more than `MAX_FAMILY_ROWS` families and the family sheet was
+    left empty."""
 
 
 def export_filename(area_code: str, period: int) -> str:
@@ -123,23 +138,29 @@ async def read_family_rows(
     return rows
 
 
+def too_many_families(report: AreaReport) -> bool:
+    """True when the area's families are not written one per row (see the module docstring)."""
+    return report.submitted > MAX_FAMILY_ROWS
+
+
 def build_export(
     report: AreaReport,
-    families: Sequence[FamilyRow],
+    families: Sequence[FamilyRow] | None,
     instrument: Instrument,
     *,
     include_names: bool,
     generated_at: datetime | None = None,
 ) -> ExportFile:
-    """The workbook of `report` (blocking, a few seconds for a kabupaten: run it in a thread)."""
+    """The workbook of `report` (blocking, a few seconds for a kabupaten: run it in a thread);
+    `families` None leaves the family sheet empty (too many families)."""
     villages = village_results(report)
     data = build_area_workbook(
         area=report.result,
         villages=villages,
-        families=families,
+        families=families or (),
         instrument=instrument,
         period=report.period,
-        include_names=include_names,
+        include_names=include_names and families is not None,
         generated_at=generated_at or utcnow(),
     )
     return ExportFile(
@@ -148,10 +169,26 @@ def build_export(
         area_code=report.code,
         area_label=display_name(report.level, report.name),
         period=report.period,
-        families=len(families),
+        families=report.submitted if families is None else len(families),
         villages=len(villages),
-        with_names=include_names,
+        with_names=include_names and families is not None,
+        family_rows=families is not None,
     )
+
+
+async def family_rows_for(
+    ctx: ServiceContext, report: AreaReport, *, include_names: bool
+) -> list[FamilyRow] | None:
+    """The report's families with their scores, or None when there are too many to list."""
+    if too_many_families(report):
+        return None
+
+    async def work(session: AsyncSession) -> list[FamilyRow]:
+        return await read_family_rows(
+            session, report.code, report.period, ctx.instrument, include_names=include_names
+        )
+
+    return await ctx.read(work)
 
 
 async def operator_export(
@@ -166,13 +203,7 @@ async def operator_export(
     report = await operator_report(ctx, area_code, period)
     if report is None:
         return None
-
-    async def work(session: AsyncSession) -> list[FamilyRow]:
-        return await read_family_rows(
-            session, report.code, report.period, ctx.instrument, include_names=include_names
-        )
-
-    families = await ctx.read(work)
+    families = await family_rows_for(ctx, report, include_names=include_names)
     return await asyncio.to_thread(
         build_export, report, families, ctx.instrument, include_names=include_names,
         generated_at=generated_at,

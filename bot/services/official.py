@@ -29,7 +29,6 @@ from typing import Any, Final, Generic, Literal, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Role
-from bot.reporting.workbook import FamilyRow
 from bot.repositories.areas import (
     AreaView,
     get_area,
@@ -41,7 +40,7 @@ from bot.repositories.responses import ActingUser, load_acting_user
 from bot.repositories.scope import OutOfScope
 from bot.repositories.users import UserError
 from bot.services.context import ServiceContext
-from bot.services.exports import ExportFile, build_export, read_family_rows
+from bot.services.exports import ExportFile, build_export, family_rows_for
 from bot.services.progress import ProgressReport, progress
 from bot.services.reports import AreaReport, area_report
 from ikk_core.areas import (
@@ -323,13 +322,7 @@ async def export_area(
     if report.submitted == 0:
         return Answer("empty", answer.query, answer.area, None, (), report.period)
     include_names = user.role is Role.ADMIN
-
-    async def work(session: AsyncSession) -> list[FamilyRow]:
-        return await read_family_rows(
-            session, report.code, report.period, ctx.instrument, include_names=include_names
-        )
-
-    families = await ctx.read(work)
+    families = await family_rows_for(ctx, report, include_names=include_names)
     built = await asyncio.to_thread(
         build_export, report, families, ctx.instrument, include_names=include_names,
         generated_at=generated_at,

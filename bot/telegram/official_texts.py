@@ -16,7 +16,7 @@ from babel.dates import format_datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.repositories.invites import CreatedInvite, invite_link
-from bot.services.exports import ExportFile
+from bot.services.exports import MAX_FAMILY_ROWS, ExportFile
 from bot.services.official import Answer, AreaOption
 from bot.services.progress import KaderProgress, ProgressReport, VillageProgress
 from bot.services.reports import AreaReport
@@ -141,11 +141,15 @@ def report_keyboard(report: AreaReport, *, may_export: bool) -> InlineKeyboardMa
 
 def export_caption(file: ExportFile) -> str:
     """The document's caption: what the workbook holds and how families are identified."""
-    privacy = (
-        "Berisi nama kepala keluarga: simpan dan bagikan dengan hati-hati."
-        if file.with_names
-        else "Keluarga ditandai dengan nomor, tanpa nama."
-    )
+    if not file.family_rows:
+        privacy = (
+            f"Skor per keluarga tidak disertakan (lebih dari {format_integer(MAX_FAMILY_ROWS)} "
+            "keluarga): ekspor per kabupaten atau kecamatan untuk rinciannya."
+        )
+    elif file.with_names:
+        privacy = "Berisi nama kepala keluarga: simpan dan bagikan dengan hati-hati."
+    else:
+        privacy = "Keluarga ditandai dengan nomor, tanpa nama."
     return (
         f"📥 <b>IKK {escape(file.area_label)}</b> · periode {file.period}\n"
         f"{format_integer(file.families)} keluarga · {format_integer(file.villages)} desa/kel.\n"

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.db.models import FamilyScore, Role, UserArea
 from bot.reporting.workbook import SHEET_DIMENSIONS, SHEET_FAMILIES, SHEET_INDICATORS
 from bot.repositories.invites import redeem_invite
+from bot.services import exports
 from bot.services.exports import export_filename, operator_export
 from bot.services.official import area_progress, export_area, ikk_report, invite_kader
 from ikk_core.aggregation import aggregate
@@ -136,6 +137,19 @@ async def test_the_command_line_export_is_unrestricted_and_names_only_on_request
     assert not any(name in all_text(plain.data) for name in HEAD_NAMES)
     assert all(name in all_text(named.data) for name in HEAD_NAMES)
     assert await operator_export(worked_example.ctx, "63.99") is None
+
+
+async def test_an_area_with_more_families_than_a_sheet_should_hold_is_exported_without_them(
+    worked_example: Officials, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(exports, "MAX_FAMILY_ROWS", 2)
+    answer = await export_area(worked_example.ctx, worked_example.admin, code=KOTABARU)
+    assert answer.value is not None
+    file = answer.value
+    assert not file.family_rows and not file.with_names and file.families == 3
+    sheets = cells(file.data)
+    assert sheets[SHEET_FAMILIES][-1][0] == "Nomor keluarga"  # the header, and no family
+    assert not any(name in all_text(file.data) for name in HEAD_NAMES)
 
 
 async def test_progress_counts_submitted_and_drafts_per_village_and_per_kader(
