@@ -372,9 +372,10 @@ async def bump_version(
         update(Response)
         .where(Response.id == response_id, Response.version == seen_version)
         .values(version=Response.version + 1, updated_at=utcnow(), **values)
-        .returning(Response.version)
     )
-    return result.first() is not None
+    # rowcount of a plain UPDATE is exact on every driver used (no RETURNING: one round trip
+    # less on the hot path).
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

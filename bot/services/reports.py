@@ -12,9 +12,11 @@ An area outside the actor's scope gives None, exactly like an unknown area code.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from sqlalchemy import select
@@ -32,6 +34,7 @@ from bot.repositories.scores import (
 )
 from bot.services.context import Actor, ServiceContext, actor_id
 from ikk_core.aggregation import Counts, results_from_counts, rollup_counts
+from ikk_core.aggregation import _indices as area_indices  # vectorised IKK of many areas
 from ikk_core.areas import AreaLevel, ancestors, is_village_code, short_label
 from ikk_core.instrument import Instrument
 from ikk_core.results import AreaResult
@@ -40,19 +43,54 @@ __all__ = ["AreaLine", "AreaReport", "PeriodResult", "area_report", "operator_re
 
 
 @dataclass(frozen=True)
+class _LineCounts:
+    """What it takes to compute one line's full result when it is asked for."""
+
+    instrument: Instrument
+    counts: Counts
+    names: Mapping[str, str]
+    levels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class AreaLine:
-    """A village or sub-area of the report: its IKK (None while no family is submitted)."""
+    """A village or sub-area of the report with its IKK (None while no family is submitted).
+
+    `ikk` is computed for every line at once (vectorised); the full `result` (dimensions,
+    indicators) is built the first time it is read, because a province report has 2,000
+    village lines and building 58,000 indicator objects nobody reads costs seconds. Sort and
+    list by `ikk`; open `result` for the lines actually shown in detail.
+    """
 
     code: str
     name: str
     level: AreaLevel
     submitted: int
     drafts: int
-    result: AreaResult | None
+    prepared: AreaResult | None = None
+    """A result already built (given by the caller); otherwise `result` is built lazily."""
+    _ikk: float | None = None
+    _source: _LineCounts | None = field(default=None, repr=False, compare=False)
 
     @property
     def label(self) -> str:
         return short_label(self.level, self.name)
+
+    @property
+    def ikk(self) -> float | None:
+        """The line's IKK (None without a value), without building the full result."""
+        return self.prepared.ikk if self.prepared is not None else self._ikk
+
+    @cached_property
+    def result(self) -> AreaResult | None:
+        """The line's full result from the stored counts (None without submitted families)."""
+        if self.prepared is not None:
+            return self.prepared
+        if self._source is None or self.submitted == 0:
+            return None
+        source = self._source
+        return results_from_counts(source.instrument, source.counts, source.names,
+                                   source.levels)[self.code]
 
 
 @dataclass(frozen=True)
@@ -190,6 +228,16 @@ def _counts(
     return Counts(codes, family_counts, numerator, denominator)
 
 
+def _one(counts: Counts, g: int) -> Counts:
+    """The counts of the g-th area alone."""
+    return Counts(
+        (counts.codes[g],),
+        counts.families[g : g + 1],
+        counts.numerator[g : g + 1],
+        counts.denominator[g : g + 1],
+    )
+
+
 def _empty(code: str, n_indicators: int) -> Counts:
     zeros = np.zeros((1, n_indicators), dtype=np.int64)
     return Counts((code,), np.zeros(1, dtype=np.int64), zeros, zeros.copy())
@@ -237,7 +285,11 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
     rolled = Counts(
         tuple(wanted), rolled.families[keep], rolled.numerator[keep], rolled.denominator[keep]
     )
-    results = results_from_counts(instrument, rolled, names, levels)
+    _, _, ikk = area_indices(instrument, rolled)
+    row_of = {code: i for i, code in enumerate(rolled.codes)}
+    main = results_from_counts(instrument, _one(rolled, row_of[area.code]), names, levels)[
+        area.code
+    ]
 
     drafts_in: dict[str, int] = defaultdict(int)  # drafts of each area, its villages' summed
     for draft_village, n in drafts.items():
@@ -249,14 +301,18 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
 
     def line(code: str) -> AreaLine:
         a = info[code]
-        result = results.get(code)
+        g = row_of.get(code)
+        if g is None:
+            return AreaLine(code, a.name, a.level, 0, drafts_below(code))
+        value = float(ikk[g])
         return AreaLine(
             code=code,
             name=a.name,
             level=a.level,
-            submitted=result.families if result is not None else 0,
+            submitted=int(rolled.families[g]),
             drafts=drafts_below(code),
-            result=result if result is not None and result.families > 0 else None,
+            _ikk=None if math.isnan(value) else value,
+            _source=_LineCounts(instrument, _one(rolled, g), names, levels),
         )
 
     village_level = is_village_code(area.code)
@@ -280,7 +336,6 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
         per_village_outdated[count.village_code] = max(
             per_village_outdated[count.village_code], count.outdated
         )
-    main = results[area.code]
     return AreaReport(
         code=area.code,
         name=area.name,

@@ -100,6 +100,10 @@ async def test_kecamatan_report_lists_every_village_below_with_its_ikk(
     assert by_code[SAMPANAHAN].result.ikk == pytest.approx(87.5)
     assert by_code[SEPAPAH].result is not None and by_code[SEPAPAH].result.ikk == 100.0
     assert by_code["63.02.12.2002"].result is None  # no family yet: no IKK, not zero
+    assert by_code["63.02.12.2002"].ikk is None
+    # The vectorised IKK of every line is the one of its full result.
+    for line in report.villages:
+        assert line.ikk == (line.result.ikk if line.result is not None else None)
     assert report.children == report.villages  # a kecamatan's children are its villages
 
     kabupaten = await area_report(ctx, worked_example.pejabat_kotabaru, KOTABARU)
