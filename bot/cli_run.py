@@ -1,4 +1,5 @@
-"""`ikk-bot run`: the bot itself, by long polling (no public address needed).
+"""`ikk-bot run`: the bot itself, by long polling (no public address needed), or in webhook mode
+with `--webhook-url` (Telegram posts to a public HTTPS address; see `bot.telegram.webhook`).
 
 Before polling it makes sure the database can be used: a brand-new database (no tables, or a
 SQLite file that does not exist yet) is migrated on the spot, so `ikk-bot run` works on a fresh
@@ -25,8 +26,16 @@ from bot.db.migrate import DatabaseNotReady, MigrationError, ensure_database_rea
 from bot.settings import Settings, get_settings
 from bot.telegram.application import MissingToken, build_application, require_token
 from bot.telegram.logging import install_log_masking
+from bot.telegram.webhook import (
+    WebhookOptionError,
+    WebhookOptions,
+    WebhookServer,
+    check_secret_token,
+    database_reachable,
+    new_secret_token,
+)
 
-__all__ = ["prepare_database", "run_command", "serve"]
+__all__ = ["prepare_database", "run_command", "serve", "webhook_options"]
 
 log = logging.getLogger("bot.run")
 
@@ -81,32 +90,83 @@ async def serve(
     *,
     ready: asyncio.Event | None = None,
     poll_timeout: int = 10,
+    webhook: WebhookOptions | None = None,
 ) -> None:
-    """Prepare the database, then poll Telegram until `stop` is set; shut down cleanly."""
+    """Prepare the database, then poll Telegram (or, with `webhook`, receive its POSTs) until
+    `stop` is set; shut down cleanly."""
     await prepare_database(settings)
     engine = create_engine(settings.database_url)
     try:
         app = build_application(settings, Database(engine, create_session_factory(engine)))
         async with app:
             assert app.updater is not None and app.post_init is not None
-            await app.updater.start_polling(poll_interval=0, timeout=poll_timeout)
-            await app.start()
-            await app.post_init(app)
-            log.info("polling %s; stop with Ctrl+C", settings.telegram_api_url)
-            if ready is not None:
-                ready.set()
-            await stop.wait()
-            log.info("stopping")
-            await app.updater.stop()
-            await app.stop()
+            server: WebhookServer | None = None
+            if webhook is not None:  # the Updater stays idle: the server feeds the update queue
+                server = WebhookServer(
+                    app, webhook, database_check=lambda: database_reachable(engine)
+                )
+                await server.start()
+            try:
+                if server is None:
+                    await app.updater.start_polling(poll_interval=0, timeout=poll_timeout)
+                await app.start()
+                if server is not None:
+                    await server.register()
+                await app.post_init(app)
+                if server is None:
+                    log.info("polling %s; stop with Ctrl+C", settings.telegram_api_url)
+                if ready is not None:
+                    ready.set()
+                await stop.wait()
+                log.info("stopping")
+            finally:  # also after a failed start, so the error is not hidden by PTB's shutdown
+                if app.updater.running:
+                    await app.updater.stop()
+                if server is not None:
+                    await server.stop()
+                if app.running:
+                    await app.stop()
     finally:
         await engine.dispose()
 
 
+def webhook_options(
+    settings: Settings, url: str, listen: str, port: int, secret_token: str | None
+) -> WebhookOptions:
+    """The webhook settings for one start: the secret from the option, else WEBHOOK_SECRET,
+    else a new random one (Telegram learns it from setWebhook; nobody else needs it)."""
+    configured = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    secret = secret_token or configured.strip() or new_secret_token()
+    return WebhookOptions(url=url, secret_token=check_secret_token(secret), listen=listen,
+                          port=port)
+
+
 def run_command(
     debug: Annotated[bool, typer.Option("--debug", help="Catat log sampai tingkat DEBUG.")] = False,
+    webhook_url: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook-url",
+            help="Mode webhook: alamat https:// publik yang diteruskan ke bot ini "
+            "(tanpa opsi ini: long polling).",
+        ),
+    ] = None,
+    listen: Annotated[
+        str, typer.Option("--listen", help="Mode webhook: alamat yang didengarkan.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", help="Mode webhook: port yang didengarkan.")
+    ] = 8443,
+    secret_token: Annotated[
+        str | None,
+        typer.Option(
+            "--secret-token",
+            help="Mode webhook: rahasia yang dikirim Telegram; lebih baik lewat WEBHOOK_SECRET "
+            "(opsi baris perintah terlihat oleh pengguna lain). Tanpa keduanya: acak tiap start.",
+        ),
+    ] = None,
 ) -> None:
-    """Jalankan bot (long polling) sampai dihentikan dengan Ctrl+C."""
+    """Jalankan bot (long polling, atau webhook dengan --webhook-url) sampai dihentikan."""
     install_log_masking()
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.INFO,
@@ -118,13 +178,19 @@ def run_command(
         require_token(settings)  # before touching the database
     except MissingToken as error:
         raise _fail(str(error)) from None
+    webhook: WebhookOptions | None = None
+    if webhook_url is not None:
+        try:
+            webhook = webhook_options(settings, webhook_url, listen, port, secret_token)
+        except WebhookOptionError as error:
+            raise _fail(str(error)) from None
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve(settings, stop)
+        await serve(settings, stop, webhook=webhook)
 
     try:
         asyncio.run(main())
@@ -134,6 +200,8 @@ def run_command(
         raise _fail(
             "Telegram menolak token ini: periksa TELEGRAM_BOT_TOKEN (salin ulang dari @BotFather)."
         ) from None
+    except WebhookOptionError as error:  # e.g. the webhook port is taken
+        raise _fail(str(error)) from None
     except NetworkError as error:
         raise _fail(
             f"Tidak dapat menghubungi Telegram di {settings.telegram_api_url} ({error.message}); "

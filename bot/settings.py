@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         default="0 8 * * mon", description="Cron line (local time) for the weekly alert."
     )
     invite_ttl_days: int = Field(default=7, ge=1, description="Default life of an invite.")
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Webhook mode: the secret Telegram sends with each update (1-256 of "
+        "A-Z a-z 0-9 _ -); a new random one each start when unset.",
+    )
 
     @field_validator("timezone")
     @classmethod
