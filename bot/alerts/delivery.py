@@ -13,8 +13,9 @@ What each Telegram answer does to a row:
   the same row is tried again.
 - `Forbidden` (blocked, deactivated): `blocked`, the user becomes unreachable; never retried.
 - `BadRequest` ("chat not found", a malformed message): `failed`; a retry would fail the same.
-- `TimedOut`: the message may have been delivered. Retried once; a second uncertain attempt
-  makes the row `failed` rather than risk a third copy.
+- `TimedOut` (or a connection dropped while waiting for the answer): the message may have been
+  delivered. Retried once; a second uncertain attempt makes the row `failed` rather than risk
+  a third copy.
 - other network errors and 5xx: the whole sender backs off (0.5 s doubling to 30 s) and the row
   is tried again, at most `max_attempts` times.
 
@@ -73,6 +74,7 @@ __all__ = [
     "acknowledge",
     "bot_sender",
     "deliver_rows",
+    "finish_even_if_cancelled",
 ]
 
 log = logging.getLogger(__name__)
@@ -287,15 +289,20 @@ class _Outcome(StrEnum):
     SKIPPED = "skipped"
 
 
-async def _finish_even_if_cancelled(coro: Awaitable[T], grace: float) -> T:
+async def _settle(task: asyncio.Future[Any], grace: float) -> None:
+    """Give `task` up to `grace` seconds to finish, whatever happens to us meanwhile."""
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        await asyncio.wait({task}, timeout=grace)
+
+
+async def finish_even_if_cancelled(coro: Awaitable[T], grace: float) -> T:
     """Await `coro`; if we are cancelled meanwhile, let it finish (up to `grace` seconds) so
     an attempt already on the wire still records its outcome, then re-raise."""
     task = asyncio.ensure_future(coro)
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.wait({task}, timeout=grace)
+        await _settle(task, grace)
         raise
 
 
@@ -395,30 +402,50 @@ class _RowSender:
 
     # -- one row ---------------------------------------------------------------------------
 
+    async def prepare(self, row_id: int) -> tuple[_Leased | None, _Outcome | None]:
+        """Lease the row and settle what needs no message: (row to send, None), or (None,
+        outcome) when the row is taken, finished, or must not be tried again."""
+        row = await self.lease(row_id)
+        if row is None:
+            return None, _Outcome.SKIPPED
+        if not row.parts or row.parts_sent >= len(row.parts):
+            await self.final(row.id, DeliveryStatus.FAILED, "tidak ada isi pesan")
+            return None, _Outcome.FAILED
+        if row.uncertain >= _UNCERTAIN_LIMIT:
+            await self.final(
+                row.id, DeliveryStatus.FAILED,
+                "dihentikan: dua percobaan tanpa jawaban (pesan mungkin sudah terkirim)",
+            )
+            return None, _Outcome.FAILED
+        if row.attempts - row.parts_sent > self.policy.max_attempts:
+            await self.final(row.id, DeliveryStatus.FAILED, "terlalu banyak percobaan")
+            return None, _Outcome.FAILED
+        return row, None
+
     async def deliver(self, row_id: int) -> _Outcome:
+        """Send one row to its end. Database work and an attempt on the wire are never cut
+        short by cancellation (a cut transaction can leave SQLite locked); only the waits are,
+        and a row leased but not yet sent is handed back."""
         while True:
-            row = await self.lease(row_id)
+            preparing = asyncio.ensure_future(self.prepare(row_id))
+            try:
+                row, outcome = await asyncio.shield(preparing)
+            except asyncio.CancelledError:
+                await _settle(preparing, self.policy.finish_grace)
+                if preparing.done() and not preparing.cancelled() and not preparing.exception():
+                    leased, _ = preparing.result()
+                    if leased is not None:
+                        await _settle(asyncio.ensure_future(self.release(leased.id)), 5.0)
+                raise
             if row is None:
-                return _Outcome.SKIPPED
-            if not row.parts or row.parts_sent >= len(row.parts):
-                await self.final(row.id, DeliveryStatus.FAILED, "tidak ada isi pesan")
-                return _Outcome.FAILED
-            if row.uncertain >= _UNCERTAIN_LIMIT:
-                await self.final(
-                    row.id, DeliveryStatus.FAILED,
-                    "dihentikan: dua percobaan tanpa jawaban (pesan mungkin sudah terkirim)",
-                )
-                return _Outcome.FAILED
-            if row.attempts - row.parts_sent > self.policy.max_attempts:
-                await self.final(row.id, DeliveryStatus.FAILED, "terlalu banyak percobaan")
-                return _Outcome.FAILED
+                assert outcome is not None
+                return outcome
             try:
                 await self.pacer.acquire(row.chat_id)
             except asyncio.CancelledError:
-                with contextlib.suppress(Exception):
-                    await _finish_even_if_cancelled(self.release(row.id), 5.0)
+                await _settle(asyncio.ensure_future(self.release(row.id)), 5.0)
                 raise
-            outcome = await _finish_even_if_cancelled(self.attempt(row), self.policy.finish_grace)
+            outcome = await finish_even_if_cancelled(self.attempt(row), self.policy.finish_grace)
             if outcome is not None:
                 return outcome
 
@@ -445,18 +472,18 @@ class _RowSender:
         except BadRequest as error:
             await self.final(row.id, DeliveryStatus.FAILED, _text(error))
             return _Outcome.FAILED
-        except TimedOut as error:
-            uncertain = row.uncertain + 1
-            if uncertain >= _UNCERTAIN_LIMIT:
-                await self.final(
-                    row.id, DeliveryStatus.FAILED,
-                    f"{_text(error)}: dua kali tanpa jawaban (pesan mungkin sudah terkirim)",
-                    uncertain=uncertain,
-                )
-                return _Outcome.FAILED
-            await self.record(row.id, uncertain=uncertain, last_error=_text(error))
-            return None
         except NetworkError as error:
+            if _maybe_delivered(error):
+                uncertain = row.uncertain + 1
+                if uncertain >= _UNCERTAIN_LIMIT:
+                    await self.final(
+                        row.id, DeliveryStatus.FAILED,
+                        f"{_text(error)}: dua kali tanpa jawaban (pesan mungkin sudah terkirim)",
+                        uncertain=uncertain,
+                    )
+                    return _Outcome.FAILED
+                await self.record(row.id, uncertain=uncertain, last_error=_text(error))
+                return None
             pause = self.pacer.trouble(self.policy.backoff_start, self.policy.backoff_max)
             log.info("alert row %s: %s; everyone waits %.1f s", row.id, error, pause)
             await self.record(row.id, last_error=_text(error))
@@ -474,6 +501,16 @@ class _RowSender:
             telegram_message_id=message_id, last_error=None, lease_owner=None, lease_until=None,
         )
         return _Outcome.SENT
+
+
+_LOST_ANSWER: Final = ("ReadError", "RemoteProtocolError", "ReadTimeout")
+
+
+def _maybe_delivered(error: NetworkError) -> bool:
+    """True when the request reached Telegram but its answer did not come back (a timeout, a
+    connection dropped while waiting): the message may have been delivered. A 5xx answer or
+    a refused connection means it was not."""
+    return isinstance(error, TimedOut) or any(name in error.message for name in _LOST_ANSWER)
 
 
 def _parts(raw: str | None) -> tuple[str, ...]:
@@ -533,8 +570,11 @@ async def deliver_rows(
     try:
         await asyncio.gather(*tasks)
     except BaseException:
+        # Stop the other workers once (a cancelled gather has already asked them), then wait
+        # for them: each lets an attempt already on the wire finish and record its outcome.
         for task in tasks:
-            task.cancel()
+            if not task.done() and not task.cancelling():
+                task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     finally:

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from telegram.ext import Application, ContextTypes
 
 from bot.alerts.delivery import DeliveryPolicy
 from bot.alerts.schedule import Clock, system_clock
 from bot.alerts.service import AlertService
-from bot.telegram.deps import Deps
+
+if TYPE_CHECKING:  # the composition root imports this module: no import back at run time
+    from bot.telegram.deps import Deps
 
 __all__ = [
     "ALERTS_KEY",

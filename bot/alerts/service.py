@@ -34,6 +34,7 @@ from bot.alerts.delivery import (
     Pacer,
     bot_sender,
     deliver_rows,
+    finish_even_if_cancelled,
 )
 from bot.alerts.runs import (
     claim_run,
@@ -136,8 +137,11 @@ class AlertService:
             return RunOutcome(period_key, None, False, note="sudah dijalankan sebelumnya")
         plans = await self.plan(period_key, area=area)
         deliveries = [d for d in (p.delivery for p in plans) if d is not None]
-        run_id = await claim_run(
-            self.ctx, WEEKLY_ALERT, period_key, deliveries, now=self.clock(), due_at=due_at
+        run_id = await finish_even_if_cancelled(
+            claim_run(
+                self.ctx, WEEKLY_ALERT, period_key, deliveries, now=self.clock(), due_at=due_at
+            ),
+            30.0,
         )
         if run_id is None:
             return RunOutcome(period_key, None, False, note="sudah dijalankan proses lain")
@@ -206,13 +210,15 @@ class AlertService:
         except BaseException:
             # Stopped or broken: let another process (or the next start) take the run now.
             with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.shield(release_run(self.ctx, run_id, self.owner))
+                await finish_even_if_cancelled(release_run(self.ctx, run_id, self.owner), 10.0)
             raise
         finally:
             self._sending.discard(run_id)
-        done = await finish_run_if_complete(self.ctx, run_id, now=self.clock())
+        done = await finish_even_if_cancelled(
+            finish_run_if_complete(self.ctx, run_id, now=self.clock()), 10.0
+        )
         if not done:
-            await release_run(self.ctx, run_id, self.owner)
+            await finish_even_if_cancelled(release_run(self.ctx, run_id, self.owner), 10.0)
         log.info(
             "alert run %s: %d sent, %d blocked, %d failed, %d skipped in %.1f s%s",
             run_id, report.sent, report.blocked, report.failed, report.skipped, report.seconds,
@@ -236,10 +242,16 @@ class AlertService:
     async def _keep_run(self, run_id: int) -> AsyncIterator[None]:
         """Renew the run lease while sending, so a long run is not taken over."""
         interval = max(0.5, self.policy.lease.total_seconds() / 3)
+        stop = asyncio.Event()
 
         async def renew() -> None:
-            while True:
-                await asyncio.sleep(interval)
+            # Stopped by the event, never cancelled: a cancelled transaction can leave a
+            # SQLite connection holding the write lock.
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), interval)
+                if stop.is_set():
+                    return
                 try:
                     await take_run(self.ctx, run_id, self.owner, now=self.clock(),
                                    lease=self.policy.lease)
@@ -250,7 +262,7 @@ class AlertService:
         try:
             yield
         finally:
-            task.cancel()
+            stop.set()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+                await asyncio.wait({task}, timeout=30)
 

@@ -220,6 +220,20 @@ async def set_village(
     families: int = 40,
     period: int = PERIOD,
 ) -> None:
+    """`seed_village` in this world, the families "submitted" by its kader."""
+    await seed_village(world.session_factory, world.people.kader, village, pattern,
+                       families=families, period=period)
+
+
+async def seed_village(
+    session_factory: SessionFactory,
+    cadre_id: int,
+    village: str,
+    pattern: Mapping[str, tuple[int, int]],
+    *,
+    families: int = 40,
+    period: int = PERIOD,
+) -> None:
     """Replace the village's submitted families of `period` by `families` families where
     indicator `code` is met by `met` of the `applicable` first families (pattern) and by
     every family for indicators not in the pattern."""
@@ -238,13 +252,13 @@ async def set_village(
         now = datetime.now(UTC)
         family_rows = [
             Family(village_code=village, rt=1, head_name=f"KK {k}", head_name_norm=f"kk {k}",
-                   period=period, created_by=world.people.kader, created_at=now)
+                   period=period, created_by=cadre_id, created_at=now)
             for k in range(families)
         ]
         session.add_all(family_rows)
         await session.flush()
         responses = [
-            Response(family_id=f.id, cadre_id=world.people.kader, instrument_id=INSTRUMENT.id,
+            Response(family_id=f.id, cadre_id=cadre_id, instrument_id=INSTRUMENT.id,
                      instrument_version=INSTRUMENT.version, status=ResponseStatus.SUBMITTED,
                      version=1, started_at=now, updated_at=now, submitted_at=now)
             for f in family_rows
@@ -262,7 +276,7 @@ async def set_village(
             )
         await rewrite_scores(session, [], new_scores)
 
-    await run_in_transaction(world.session_factory, work)
+    await run_in_transaction(session_factory, work)
 
 
 async def deliveries(world: AlertWorld, run_id: int | None = None) -> list[AlertDelivery]:
