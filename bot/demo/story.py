@@ -317,7 +317,10 @@ def _stamp_workbook(data: bytes) -> bytes:
                    "kecuali satu keluarga yang diisi kader Siti di demo. Bukan data nyata.")
     sheet["A1"].font = sheet["A1"].font.copy(bold=True, color="B00020")
     sheet.column_dimensions["A"].width = 110
+    for other in book.worksheets:
+        other.sheet_view.tabSelected = False
     book.active = 0
+    sheet.sheet_view.tabSelected = True
     book.properties.title = f"{SYNTHETIC_LABEL} — demo ikk-bot"
     out = io.BytesIO()
     book.save(out)
@@ -413,10 +416,14 @@ class _KeptLogs(logging.Handler):
 
 
 def run_guarded(
-    main: Callable[[], Coroutine[Any, Any, object]], errors: Console | None = None
+    main: Callable[[], Coroutine[Any, Any, object]],
+    errors: Console | None = None,
+    *,
+    interrupted_ok: bool = False,
 ) -> int:
     """Run `main()` in a new event loop: 0 when it ends, 1 with ONE line on `errors` (default
-    stderr) when it fails, never a traceback. Log records are kept, not printed; an ERROR
+    stderr) when it fails, never a traceback. Ctrl-C is a failure unless `interrupted_ok`
+    (the interactive session ends that way). Log records are kept, not printed; an ERROR
     among them (the bot failed somewhere) fails the run too."""
     errors = errors or Console(stderr=True, highlight=False)
     kept = _KeptLogs()
@@ -429,7 +436,8 @@ def run_guarded(
     except (DemoFailed, DemoTimeout) as exc:
         return _fail(errors, str(exc))
     except KeyboardInterrupt:
-        return _fail(errors, "dihentikan")
+        if not interrupted_ok:
+            return _fail(errors, "dihentikan")
     except Exception as exc:  # one clear line instead of a traceback
         return _fail(errors, f"{type(exc).__name__}: {exc}")
     finally:
