@@ -358,9 +358,14 @@ async def claim_update(
         _insert_for(session)(ProcessedUpdate)
         .values(update_id=update_id, telegram_id=sender, processed_at=utcnow())
         .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
-        .returning(ProcessedUpdate.update_id)
     )
-    return (await session.execute(statement)).first() is not None
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite's rowcount of this INSERT is exactly 0 or 1 (one round trip less than
+        # RETURNING); psycopg reports -1 for it (field notes §6.2), so PostgreSQL uses RETURNING.
+        result = await session.execute(statement)
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+    returning = statement.returning(ProcessedUpdate.update_id)
+    return (await session.execute(returning)).first() is not None
 
 
 async def bump_version(
