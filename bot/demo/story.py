@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import load_workbook
+from openpyxl.styles import Font
 from PIL import Image, ImageDraw, ImageFont
 from rich.console import Console
 from sqlalchemy import func, select
@@ -315,7 +316,7 @@ def _stamp_workbook(data: bytes) -> bytes:
     sheet["A1"] = f"{SYNTHETIC_LABEL}: dibuat oleh `ikk-bot demo`."
     sheet["A2"] = ("Keluarga Desa Sampanahan di berkas ini rekaan (diundi dengan benih tetap), "
                    "kecuali satu keluarga yang diisi kader Siti di demo. Bukan data nyata.")
-    sheet["A1"].font = sheet["A1"].font.copy(bold=True, color="B00020")
+    sheet["A1"].font = Font(bold=True, color="B00020")
     sheet.column_dimensions["A"].width = 110
     for other in book.worksheets:
         other.sheet_view.tabSelected = False

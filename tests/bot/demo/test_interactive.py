@@ -1,0 +1,94 @@
+"""`ikk-bot demo --interactive` driven by a scripted stdin: typed text, numbered buttons,
+saved files, and clean endings (/keluar, end of input)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+from rich.console import Console
+from sqlalchemy import select
+
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.models import Answer, AppUser, Response
+from bot.demo.interactive import PLAYER_ID, run_interactive
+
+
+def _console(buffer: io.StringIO) -> Console:
+    return Console(file=buffer, width=120, highlight=False)
+
+
+def _run(script: str, tmp_path: Path, *, database_url: str | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = run_interactive(_console(out), io.StringIO(script), tmp_path / "out",
+                             database_url=database_url, errors=_console(err))
+    return status, out.getvalue(), err.getvalue()
+
+
+async def _player_answers(url: str) -> dict[str, str | None]:
+    engine = create_engine(url)
+    try:
+        async with create_session_factory(engine)() as session:
+            rows = await session.execute(
+                select(Answer.question, Answer.value)
+                .join(Response, Response.id == Answer.response_id)
+                .join(AppUser, AppUser.id == Response.cadre_id)
+                .where(AppUser.telegram_id == PLAYER_ID)
+            )
+            return {question: value for question, value in rows.all()}
+    finally:
+        await engine.dispose()
+
+
+def test_a_kader_answers_by_text_and_by_button_number_and_leaves_with_keluar(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    # Choose kader, start a family, type the name, the RT and the members (numbers asked for
+    # are answers, not button numbers), then tap [1] Ya on the couple question.
+    script = "1\n/survei\nBudi Santoso\n3\n4\n1\n/keluar\n"
+    status, out, err = _run(script, tmp_path, database_url=url)
+    assert status == 0, err
+    assert err == ""
+    assert "Main sebagai: [1] kader Desa Sampanahan  [2] pejabat Kabupaten Kotabaru" in out
+    assert "Bot: Selamat datang, Siti! Anda terdaftar sebagai kader" in out
+    assert "Pertanyaan 1 dari" in out
+    assert "Anda (kader): Budi Santoso" in out
+    assert "[1] Ya  [2] Tidak  [3] ⬅️ Kembali" in out
+    assert "Anda (kader): (ketuk) [Ya]" in out
+    assert "Apakah ada anak usia 0–17 tahun?" in out  # the question after the tap
+    assert out.rstrip().endswith("Sampai jumpa.")
+    # What the person entered is stored as the chat stores it.
+    assert asyncio.run(_player_answers(url)) == {
+        "H_KEPALA": "Budi Santoso", "H_RT": "3", "H_ANGGOTA": "4", "P_PASANGAN": "ya",
+    }
+
+
+def test_a_pejabat_taps_the_desa_by_number_and_the_chart_is_saved(tmp_path: Path) -> None:
+    script = "pejabat\n/ikk Sampanahan\n2\n"  # the input ends without /keluar (Ctrl-D)
+    status, out, err = _run(script, tmp_path)
+    assert status == 0, err
+    assert "[1] Kec. Sampanahan, Kab. Kotabaru  [2] Desa Sampanahan, Kec. Sampanahan" in out
+    assert "Anda (pejabat): (ketuk) [Desa Sampanahan, Kec. Sampanahan]" in out
+    assert "IKK Desa Sampanahan" in out
+    [chart] = (tmp_path / "out").glob("ikk-63.02.12.2005-*.png")
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    assert f"(disimpan: {chart})" in out
+
+
+def test_a_wrong_number_or_choice_is_explained_and_the_session_goes_on(
+    tmp_path: Path,
+) -> None:
+    script = "3\n1\n#5\n/keluar\n"
+    status, out, _ = _run(script, tmp_path)
+    assert status == 0
+    assert "Pilihan '3' tidak dikenal: ketik 1 atau 2." in out
+    assert "Tidak ada tombol untuk ditekan." in out  # the greeting has no buttons
+    assert out.rstrip().endswith("Sampai jumpa.")
+
+
+def test_the_end_of_input_at_the_role_question_ends_cleanly(tmp_path: Path) -> None:
+    status, out, err = _run("", tmp_path)
+    assert status == 0 and err == ""
+    assert out.rstrip().endswith("Sampai jumpa.")
