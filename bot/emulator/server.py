@@ -87,6 +87,7 @@ class TelegramEmulator:
         quiet_period: float = 0.1,
         webhook_retry_delays: Sequence[float] = (0.05, 0.2, 0.5),
         shutdown_timeout: float = 0.5,
+        webhook_connections: int = 1,
     ) -> None:
         shape = TOKEN_SHAPE.fullmatch(token)
         if shape is None:
@@ -112,7 +113,9 @@ class TelegramEmulator:
         )
         self.faults = FaultPlan()
         self.updates = UpdateQueue()
-        self.webhook = WebhookSender(self.updates, webhook_retry_delays)
+        self.webhook = WebhookSender(
+            self.updates, webhook_retry_delays, connections=webhook_connections
+        )
         self.api = BotApi(self.state, self.updates, self.webhook)
         self.activity = ActivitySignal()
         self._runner: web.AppRunner | None = None

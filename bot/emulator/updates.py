@@ -12,6 +12,7 @@ import asyncio
 import copy
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,10 +172,13 @@ class UpdateQueue:
 
     # -- consuming: webhook ----------------------------------------------------------------
 
-    def next_for_webhook(self) -> QueuedUpdate | None:
-        """The oldest pending update, left in the queue until :meth:`ack`."""
+    def next_for_webhook(
+        self, can_send: Callable[[QueuedUpdate], bool] | None = None
+    ) -> QueuedUpdate | None:
+        """The oldest pending update (that ``can_send`` allows, asked in queue order), left in
+        the queue until :meth:`ack`."""
         self._drop_disallowed()
-        return self._items[0] if self._items else None
+        return next((item for item in self._items if can_send is None or can_send(item)), None)
 
     def ack(self, item: QueuedUpdate) -> None:
         """The webhook answered 2xx (or delivery was given up): forget the update."""

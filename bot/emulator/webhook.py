@@ -2,7 +2,9 @@
 
 Telegram sends ``Content-Type: application/json`` exactly (PTB's tornado server rejects
 anything else) and the ``X-Telegram-Bot-Api-Secret-Token`` header when a secret was set; it
-retries a non-2xx answer. Updates are sent one at a time so their order is deterministic.
+retries a non-2xx answer. Updates are sent one at a time so their order is deterministic;
+with ``connections`` > 1 (load tests) up to that many POSTs run at once, as Telegram opens up
+to ``max_connections``, but never two for one user, so each user's updates still arrive in order.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -60,8 +62,10 @@ class WebhookSender:
         queue: UpdateQueue,
         retry_delays: Sequence[float] = (0.05, 0.2, 0.5),
         request_timeout: float = 10.0,
+        connections: int = 1,
     ) -> None:
         self._queue = queue
+        self._connections = max(1, connections)
         self._retry_delays = tuple(retry_delays)
         self._request_timeout = request_timeout
         self._task: asyncio.Task[None] | None = None
@@ -99,6 +103,9 @@ class WebhookSender:
         # No keep-alive: PTB's tornado server waits for open connections when it shuts down.
         connector = aiohttp.TCPConnector(force_close=True)
         async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+            if self._connections > 1:
+                await self._run_parallel(session)
+                return
             while self.config is not None and not self._closing:
                 item = self._queue.next_for_webhook()
                 if item is None:
@@ -108,6 +115,39 @@ class WebhookSender:
                 delivered = await self._deliver(session, config, item)
                 if delivered or (self.config == config and not self._closing):
                     self._queue.ack(item)
+
+    async def _run_parallel(self, session: aiohttp.ClientSession) -> None:
+        """Up to ``connections`` (and the webhook's ``max_connections``) POSTs at once; an
+        update waits while an earlier one of the same user is pending or in flight."""
+        running: dict[asyncio.Task[None], QueuedUpdate] = {}
+
+        def finished(task: asyncio.Task[None]) -> None:
+            running.pop(task, None)
+            self._queue.notify()
+
+        try:
+            while self.config is not None and not self._closing:
+                config = self.config
+                item = None
+                if len(running) < min(self._connections, config.max_connections):
+                    item = self._queue.next_for_webhook(_first_per_user(running.values()))
+                if item is None:
+                    await self._queue.wait_changed(1.0)
+                    continue
+                task = asyncio.create_task(self._deliver_and_ack(session, config, item))
+                running[task] = item
+                task.add_done_callback(finished)
+        finally:
+            for task in list(running):
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def _deliver_and_ack(
+        self, session: aiohttp.ClientSession, config: WebhookConfig, item: QueuedUpdate
+    ) -> None:
+        delivered = await self._deliver(session, config, item)
+        if delivered or (self.config == config and not self._closing):
+            self._queue.ack(item)
 
     async def _deliver(
         self, session: aiohttp.ClientSession, config: WebhookConfig, item: QueuedUpdate
@@ -162,3 +202,33 @@ class WebhookSender:
                 return response.status, None
         except (aiohttp.ClientError, TimeoutError) as exc:
             return None, f"Connection failed: {type(exc).__name__}"
+
+
+def _user_of(item: QueuedUpdate) -> object:
+    """Whose update this is (the sender, else the chat); updates without either share one key."""
+    for body in item.payload.values():
+        if not isinstance(body, dict):
+            continue
+        sender = body.get("from")
+        if isinstance(sender, dict) and "id" in sender:
+            return sender["id"]
+        chat = body.get("chat")
+        if isinstance(chat, dict) and "id" in chat:
+            return chat["id"]
+    return None
+
+
+def _first_per_user(in_flight: Iterable[QueuedUpdate]) -> Callable[[QueuedUpdate], bool]:
+    """A filter for `next_for_webhook`, asked in queue order: True for an update that is not in
+    flight and is the oldest pending one of a user with nothing in flight."""
+    sending = {id(item) for item in in_flight}
+    blocked = {_user_of(item) for item in in_flight}
+
+    def can_send(item: QueuedUpdate) -> bool:
+        user = _user_of(item)
+        if id(item) in sending or user in blocked:
+            return False
+        blocked.add(user)  # later updates of this user wait for this one
+        return True
+
+    return can_send
