@@ -70,6 +70,8 @@ __all__ = [
     "run_demo",
     "run_guarded",
     "run_story",
+    "stamp_chart",
+    "stamp_workbook",
 ]
 
 log = logging.getLogger(__name__)
@@ -292,7 +294,7 @@ async def _weekly_alert(world: DemoWorld) -> None:
 # ---------------------------------------------------------------------------------- outputs
 
 
-def _stamp_png(data: bytes) -> bytes:
+def stamp_chart(data: bytes) -> bytes:
     """The chart with a band at the bottom saying the data are synthetic."""
     with Image.open(io.BytesIO(data)) as original:
         image = original.convert("RGB")
@@ -302,14 +304,14 @@ def _stamp_png(data: bytes) -> bytes:
     draw = ImageDraw.Draw(stamped)
     draw.rectangle((0, image.height, image.width, image.height + band), fill="#b00020")
     draw.text((image.width // 2, image.height + band // 2),
-              f"{SYNTHETIC_LABEL} — keluarga rekaan untuk demo ikk-bot, bukan data nyata",
+              f"{SYNTHETIC_LABEL}: keluarga rekaan untuk demo ikk-bot, bukan data nyata",
               fill="white", font=ImageFont.load_default(size=17), anchor="mm")
     out = io.BytesIO()
     stamped.save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
-def _stamp_workbook(data: bytes) -> bytes:
+def stamp_workbook(data: bytes) -> bytes:
     """The export with a first sheet saying the data are synthetic."""
     book = load_workbook(io.BytesIO(data))
     sheet = book.create_sheet("DATA SINTETIS", 0)
@@ -334,8 +336,8 @@ def _write_outputs(
     output_dir.mkdir(parents=True, exist_ok=True)
     chart_path = output_dir / f"sintetis-ikk-{SAMPANAHAN}-{period}.png"
     workbook_path = output_dir / f"sintetis-ikk-{SAMPANAHAN}-{period}.xlsx"
-    chart_path.write_bytes(_stamp_png(chart))
-    workbook_path.write_bytes(_stamp_workbook(workbook))
+    chart_path.write_bytes(stamp_chart(chart))
+    workbook_path.write_bytes(stamp_workbook(workbook))
     return chart_path, workbook_path
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from PIL import Image
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -24,7 +25,7 @@ from bot.db.database import Database
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade
 from bot.db.models import Role
-from bot.demo.story import ADMIN_ID, run_demo, run_guarded
+from bot.demo.story import ADMIN_ID, run_demo, run_guarded, stamp_chart
 from bot.repositories.areas import load_demo_areas
 from bot.repositories.users import add_user
 
@@ -179,3 +180,13 @@ def test_the_process_start_is_read_from_proc_when_there_is_one() -> None:
         assert started is None
         return
     assert started is not None and 0 <= time.time() - started < 3600
+
+
+def test_the_written_chart_carries_a_synthetic_band_below_the_bots_chart() -> None:
+    original = Image.new("RGB", (400, 300), "white")
+    raw = io.BytesIO()
+    original.save(raw, format="PNG")
+    stamped = Image.open(io.BytesIO(stamp_chart(raw.getvalue()))).convert("RGB")
+    assert stamped.size == (400, 336)
+    assert stamped.getpixel((2, 298)) == (255, 255, 255)  # the chart itself is unchanged
+    assert stamped.getpixel((2, 334)) == (0xB0, 0x00, 0x20)  # the red label band
