@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from bot.db.database import Database
 from bot.db.models import Role
-from bot.emulator import ChatMessage, EmulatedUser, TelegramEmulator
+from bot.emulator import ChatMessage, TelegramEmulator
 from bot.repositories.invites import create_invite
 from bot.repositories.scope import Scope
 from bot.settings import Settings
@@ -150,8 +150,3 @@ def question_on(instrument: Instrument, message: ChatMessage | None) -> Question
             return titles[line]
     return None
 
-
-async def registered(bot: DemoBot, user: EmulatedUser, code: str) -> None:
-    """`user` opens the invite link: Telegram sends "/start <code>"."""
-    await user.send(f"/start {code}")
-    await bot.settle()

@@ -36,7 +36,7 @@ from bot.demo.story import (
 from bot.demo.synthetic import SAMPANAHAN
 from bot.emulator import ChatMessage, EmulatedUser
 
-__all__ = ["QUIT_COMMAND", "LineReader", "run_interactive", "run_session"]
+__all__ = ["PLAYER_ID", "QUIT_COMMAND", "LineReader", "run_interactive", "run_session"]
 
 QUIT_COMMAND = "/keluar"
 PLAYER_ID = 3001

@@ -39,7 +39,14 @@ from bot.db.database import Database
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade
 from bot.db.models import AppUser, Role
-from bot.demo.harness import DemoBot, DemoTimeout, demo_settings, invite_code_in, question_on
+from bot.demo.harness import (
+    DEMO_BOT_USERNAME,
+    DemoBot,
+    DemoTimeout,
+    demo_settings,
+    invite_code_in,
+    question_on,
+)
 from bot.demo.printer import ChatPrinter
 from bot.demo.synthetic import (
     SAMPANAHAN,
@@ -153,7 +160,9 @@ def _temporary_url(folder: str) -> str:
     return f"sqlite+aiosqlite:///{Path(folder) / 'ikk-demo.db'}"
 
 
-async def _prepare(database: Database, printer: ChatPrinter) -> StoredVillage:
+async def _prepare(
+    database: Database, ctx: ServiceContext, printer: ChatPrinter
+) -> StoredVillage:
     """Areas, the operator, two synthetic cadres and the synthetic village."""
     async with database.session_factory() as session, session.begin():
         existing = await session.scalar(
@@ -177,9 +186,7 @@ async def _prepare(database: Database, printer: ChatPrinter) -> StoredVillage:
         cadre_ids = [c.id for c in cadres]
     printer.note(f"$ ikk-bot users add --telegram-id {ADMIN_ID} --role admin --area 63 "
                  '--name "Operator DP3A"', "dim")
-    ctx = ServiceContext.create(database.session_factory)
-    families = draw_families(ctx.instrument)
-    return await store_village(ctx, cadre_ids, families)
+    return await store_village(ctx, cadre_ids, draw_families(ctx.instrument))
 
 
 @asynccontextmanager
@@ -195,14 +202,14 @@ async def demo_world(
         try:
             await upgrade(engine)
             database = Database(engine=engine, session_factory=create_session_factory(engine))
-            async with TelegramEmulator(quiet_period=0.03, bot_username="ikk_demo_bot") as emu:
+            ctx = ServiceContext.create(database.session_factory)
+            async with TelegramEmulator(quiet_period=0.03, bot_username=DEMO_BOT_USERNAME) as emu:
                 printer = ChatPrinter(emu, console, names=dict(NAMES), numbered=numbered)
-                village = await _prepare(database, printer)
+                village = await _prepare(database, ctx, printer)
                 bot = DemoBot(emu, database, demo_settings(emu, database_url))
                 await bot.start()
                 try:
-                    yield DemoWorld(database, database_url, emu, bot, printer,
-                                    ServiceContext.create(database.session_factory), village)
+                    yield DemoWorld(database, database_url, emu, bot, printer, ctx, village)
                 finally:
                     await bot.stop()
         finally:
