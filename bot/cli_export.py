@@ -14,28 +14,19 @@ import typer
 
 from bot.cli_db import EXIT_PROBLEMS, EXIT_UNUSABLE, run_with_database
 from bot.db.database import Database
+from bot.instrument_source import cli_instrument
 from bot.services.context import ServiceContext
 from bot.services.exports import MAX_FAMILY_ROWS, ExportFile, operator_export
 from bot.settings import get_settings
 from ikk_core.areas import is_valid_code
 from ikk_core.formatting import format_integer
 from ikk_core.instrument import Instrument
-from ikk_core.instrument_io import InstrumentError, load_default_instrument, load_instrument
 
 __all__ = ["export_command"]
 
 
 def _instrument(path: Path | None) -> Instrument:
-    if path is None:
-        return load_default_instrument()
-    try:
-        return load_instrument(path)
-    except InstrumentError as exc:
-        typer.echo(f"Galat: instrumen {path} tidak dapat dipakai:\n{exc}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from None
-    except OSError as exc:
-        typer.echo(f"Galat: berkas {path} tidak dapat dibaca ({exc.strerror}).", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from None
+    return cli_instrument(path)
 
 
 def export_command(

@@ -13,27 +13,18 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_db import EXIT_UNUSABLE, run_with_database
+from bot.cli_db import run_with_database
 from bot.db.database import Database
+from bot.instrument_source import cli_instrument
 from bot.services.submission import RescoreReport, rescore
 from ikk_core.formatting import format_integer
 from ikk_core.instrument import Instrument
-from ikk_core.instrument_io import InstrumentError, load_default_instrument, load_instrument
 
 __all__ = ["rescore_command"]
 
 
 def _instrument(path: Path | None) -> Instrument:
-    if path is None:
-        return load_default_instrument()
-    try:
-        return load_instrument(path)
-    except InstrumentError as exc:
-        typer.echo(f"Galat: instrumen {path} tidak dapat dipakai:\n{exc}", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from None
-    except OSError as exc:
-        typer.echo(f"Galat: berkas {path} tidak dapat dibaca ({exc.strerror}).", err=True)
-        raise typer.Exit(EXIT_UNUSABLE) from None
+    return cli_instrument(path)
 
 
 def rescore_command(

@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.instrument_source import configured_instrument
 from ikk_core.aggregation import aggregate_by
 from ikk_core.answers_table import (
     AnswersFileError,
@@ -31,7 +32,7 @@ from ikk_core.answers_table import (
 from ikk_core.areas import AreaLevel, display_name, normalize_name
 from ikk_core.formatting import format_integer, format_value
 from ikk_core.instrument import Instrument
-from ikk_core.instrument_io import InstrumentError, load_default_instrument, load_instrument
+from ikk_core.instrument_io import InstrumentError, load_instrument
 from ikk_core.results import AreaResult
 from ikk_core.scoring import score_frame
 
@@ -78,7 +79,10 @@ def area_names(extra: Path | None) -> dict[str, str]:
 
 def _load_instrument(path: Path | None) -> Instrument:
     if path is None:
-        return load_default_instrument()
+        try:
+            return configured_instrument()
+        except (InstrumentError, OSError) as exc:
+            raise _Unusable(f"Instrumen INSTRUMENT_FILE tidak dapat dipakai: {exc}") from None
     if not path.is_file():
         raise _Unusable(f"Berkas instrumen tidak ditemukan: {path}")
     try:

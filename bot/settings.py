@@ -6,6 +6,7 @@ defaults; the token is a `SecretStr` so that printing the settings never shows i
 
 from __future__ import annotations
 
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
         default="0 8 * * mon", description="Cron line (local time) for the weekly alert."
     )
     invite_ttl_days: int = Field(default=7, ge=1, description="Default life of an invite.")
+    instrument_file: Path | None = Field(
+        default=None,
+        description="The instrument (YAML or XLSForm-style .xlsx) new answers are asked and "
+        "scored with; unset = the provisional instrument shipped with ikk-bot.",
+    )
     webhook_secret: SecretStr | None = Field(
         default=None,
         description="Webhook mode: the secret Telegram sends with each update (1-256 of "

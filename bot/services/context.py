@@ -18,9 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.db.engine import READ_ONLY, SessionFactory, run_in_transaction
+from bot.instrument_source import configured_instrument
 from bot.settings import Settings
 from ikk_core.instrument import Instrument
-from ikk_core.instrument_io import load_default_instrument
 
 __all__ = ["Actor", "ServiceContext", "actor_id"]
 
@@ -71,7 +71,7 @@ class ServiceContext:
     ) -> ServiceContext:
         return cls(
             session_factory=session_factory,
-            instrument=instrument or load_default_instrument(),
+            instrument=instrument or configured_instrument(settings),
             timezone=settings.timezone if settings is not None else "Asia/Makassar",
         )
 

@@ -7,7 +7,6 @@ creates bots, requests or handlers, so what runs in production is what the tests
 
 from __future__ import annotations
 
-import functools
 import logging
 from datetime import timedelta
 from typing import Any, Final
@@ -19,6 +18,7 @@ from telegram.request import HTTPXRequest
 
 from bot.alerts.jobs import register_alert_jobs
 from bot.db.database import Database
+from bot.instrument_source import configured_instrument
 from bot.settings import Settings
 from bot.telegram.deps import Deps
 from bot.telegram.errors import on_error
@@ -33,7 +33,6 @@ from bot.telegram.logging import install_log_masking
 from bot.telegram.menus import set_default_menu
 from bot.telegram.processor import PerUserSequentialProcessor
 from ikk_core.instrument import Instrument
-from ikk_core.instrument_io import load_default_instrument
 
 __all__ = [
     "BotApplication",
@@ -57,12 +56,6 @@ lost replies to "Pool timeout" and database pool timeouts, while a bounded one j
 
 class MissingToken(ValueError):
     """No bot token configured (message is one Indonesian line)."""
-
-
-@functools.cache
-def _default_instrument() -> Instrument:
-    """The shipped instrument, parsed once per process (about 0.2 s; it is immutable)."""
-    return load_default_instrument()
 
 
 def require_token(settings: Settings) -> str:
@@ -124,7 +117,7 @@ def build_application(
     deps = Deps(
         settings=settings,
         database=database,
-        instrument=instrument or _default_instrument(),
+        instrument=instrument or configured_instrument(settings),
     )
     application = build_shell(settings, overall_max_rate=overall_max_rate)
     application.post_init = _post_init
