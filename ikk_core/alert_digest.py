@@ -163,13 +163,16 @@ def _base(part: str) -> str:
 
 def sector_matches(sector: str, followed: Collection[str]) -> bool:
     """True when an indicator of `sector` goes to someone following `followed` (empty: all)."""
-    wanted = {f.strip().casefold() for f in followed if f.strip()}
+    return _matches(sector, frozenset(f.strip().casefold() for f in followed if f.strip()))
+
+
+def _matches(sector: str, wanted: frozenset[str]) -> bool:
     if not wanted:
         return True
-    for part in sector_parts(sector):
-        if part.casefold() in wanted or _base(part).casefold() in wanted:
-            return True
-    return False
+    return any(
+        part.casefold() in wanted or _base(part).casefold() in wanted
+        for part in sector_parts(sector)
+    )
 
 
 def instrument_sectors(instrument: Instrument) -> tuple[str, ...]:
@@ -214,6 +217,8 @@ def build_digest(
     sectors not followed now are ignored, so changing one's sectors never shows as "recovered".
     """
     told = previous or {}
+    wanted = frozenset(f.strip().casefold() for f in sectors if f.strip())
+    routed: dict[str, bool] = {}
     reports: list[VillageReds] = []
     recovered: list[RecoveredIndicator] = []
     snapshot: dict[str, dict[str, float]] = {}
@@ -222,7 +227,10 @@ def build_digest(
         before = told.get(result.code, {})
         reds: list[RedIndicator] = []
         for ind in result.indicators:
-            if not sector_matches(ind.sector, sectors):
+            goes = routed.get(ind.sector)
+            if goes is None:
+                goes = routed[ind.sector] = _matches(ind.sector, wanted)
+            if not goes:
                 continue
             value = ind.value
             if value is None or math.isnan(value) or ind.denominator < min_families:
@@ -409,7 +417,9 @@ def render_digest(
     if digest.recovered:
         blocks.append(_recovered_block(digest.recovered))
     footer = _footer(digest, progress)
-    return _pack(blocks, footer, limit, max_parts, villages=len(digest.villages))
+    continued = f"{_title(header)} (lanjutan)"
+    return _pack(blocks, footer, limit, max_parts, villages=len(digest.villages),
+                 continued=continued)
 
 
 def _fit(text: str, limit: int) -> str:
@@ -441,10 +451,12 @@ def _pack(
     max_parts: int,
     *,
     villages: int,
+    continued: str,
 ) -> list[str]:
     separator = "\n\n"
     footer_text = "\n".join(footer)
-    reserve = len(footer_text) + len(separator) + 120  # footer and a "more villages" line
+    # Room for the footer, a "more villages" line and the heading of a continued part.
+    reserve = len(footer_text) + len(separator) + 120 + len(continued)
     budget = max(200, limit - reserve)
     parts: list[str] = []
     current = ""
@@ -468,7 +480,7 @@ def _pack(
                 parts.append(_fit(f"{current}{separator}{more}{separator}{footer_text}", limit))
                 return parts
             parts.append(current)
-            current = "(lanjutan)" + separator + text
+            current = continued + separator + text
         if is_village:
             shown_villages += 1
     final = f"{current}{separator}{footer_text}" if current else footer_text

@@ -163,6 +163,9 @@ async def plan_alerts(
     officials, told = await ctx.read(gather)
     threshold = ctx.instrument.settings.red_threshold
     reports: dict[str, AreaReport | None] = {}
+    # Officials of one area with the same settings who were told the same last time get the
+    # same alert: compute it once (1,000 officials of a province are mostly such groups).
+    made: dict[tuple[str, tuple[str, ...], bool, str], tuple[Digest, tuple[str, ...]]] = {}
     plans: list[Plan] = []
     for official in officials:
         if not official.subscription.enabled:
@@ -182,21 +185,24 @@ async def plan_alerts(
             plans.append(Plan(official, (), None, Skip.NO_AREA))
             continue
         sectors = official.subscription.sectors
-        digest = build_digest(
-            _village_results(report),
-            told.get(official.user_id),
-            red_threshold=threshold,
-            min_families=min_families,
-            sectors=sectors,
-        )
-        header = DigestHeader(
-            period_key, report.label, report.period, threshold, min_families, sectors
-        )
-        parts = render_digest(
-            digest, header, progress=_progress(report),
-            quiet_weeks=official.subscription.quiet_weeks,
-        )
+        previous = told.get(official.user_id)
+        quiet = official.subscription.quiet_weeks
+        key = (official.area_code, sectors, quiet, snapshot_to_json(previous or {}))
+        if key not in made:
+            digest = build_digest(
+                _village_results(report),
+                previous,
+                red_threshold=threshold,
+                min_families=min_families,
+                sectors=sectors,
+            )
+            header = DigestHeader(
+                period_key, report.label, report.period, threshold, min_families, sectors
+            )
+            rendered = render_digest(digest, header, progress=_progress(report), quiet_weeks=quiet)
+            made[key] = (digest, tuple(rendered))
+        digest, parts = made[key]
         plans.append(
-            Plan(official, tuple(parts), digest, None if parts else Skip.NOTHING, report.label)
+            Plan(official, parts, digest, None if parts else Skip.NOTHING, report.label)
         )
     return plans

@@ -19,10 +19,12 @@ What each Telegram answer does to a row:
 - other network errors and 5xx: the whole sender backs off (0.5 s doubling to 30 s) and the row
   is tried again, at most `max_attempts` times.
 
-A row is leased (`lease_owner`, `lease_until`) just before it is sent. A lease found expired
-with no outcome means its sender died mid-attempt: that attempt counts as uncertain, like a
-timeout. Cancelling the sender (a graceful stop) lets an attempt already on the wire finish and
-record its outcome, so only a hard crash can cause the one permitted duplicate.
+A row is leased (`lease_owner`, `lease_until`) before it is sent, in the same transaction that
+records the previous attempt's outcome (one commit per message). A lease found expired with no
+outcome means its sender died mid-attempt: that attempt counts as uncertain, like a timeout.
+Cancelling the sender (a graceful stop) lets an attempt already on the wire finish and record
+its outcome, and never cuts a transaction short, so only a hard crash can cause the one
+permitted duplicate.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, Protocol, TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
@@ -95,8 +97,9 @@ class DeliveryPolicy:
     """Seconds between two messages to one chat."""
     slack: float = 0.05
     """Added to both windows so network jitter cannot squeeze messages closer at Telegram."""
-    workers: int = 8
-    """Rows in flight at once (Telegram answers in ~0.1-0.3 s, so 25/s needs several)."""
+    workers: int = 16
+    """Rows in flight at once: Telegram answers in ~0.1-0.3 s and a long alert's worker waits
+    a second between its parts, so 25/s needs more than a handful."""
     lease: timedelta = timedelta(seconds=120)
     max_attempts: int = 8
     send_timeout: float = 15.0
@@ -306,8 +309,22 @@ async def finish_even_if_cancelled(coro: Awaitable[T], grace: float) -> T:
         raise
 
 
+@dataclass(frozen=True)
+class _Write:
+    """What an attempt leaves to write: the row's new values, the user to make unreachable,
+    and the outcome (None: the row goes on, leased again for its next attempt or part)."""
+
+    values: dict[str, Any]
+    outcome: _Outcome | None
+    unreachable_user: int | None = None
+
+
 @dataclass
 class _RowSender:
+    """Sends rows one after another for one worker. One transaction per message: the
+    outcome of an attempt and the lease of the next attempt (the same row again, or the next
+    row from the queue) are committed together, and before anything is sent."""
+
     ctx: ServiceContext
     sender: MessageSender
     pacer: Pacer
@@ -316,141 +333,181 @@ class _RowSender:
     clock: Clock
     report: DeliveryReport = field(default_factory=DeliveryReport)
 
-    # -- database steps (each its own committed transaction) ---------------------------------
+    # -- database --------------------------------------------------------------------------
 
-    async def lease(self, row_id: int) -> _Leased | None:
+    async def _lease_in(self, session: AsyncSession, row_id: int) -> _Leased | None:
+        """Lease `row_id` if it is pending and nobody else holds it; a lease of another
+        owner found expired means that sender died mid-attempt: one more uncertain attempt."""
         now = self.clock()
+        other = (AlertDelivery.lease_owner.is_not(None)) & (AlertDelivery.lease_owner != self.owner)
+        result = await session.execute(
+            update(AlertDelivery)
+            .where(
+                AlertDelivery.id == row_id,
+                AlertDelivery.status == DeliveryStatus.PENDING,
+                or_(
+                    AlertDelivery.lease_owner.is_(None),
+                    AlertDelivery.lease_owner == self.owner,
+                    AlertDelivery.lease_until < now,
+                ),
+            )
+            .values(
+                lease_owner=self.owner,
+                lease_until=now + self.policy.lease,
+                attempts=AlertDelivery.attempts + 1,
+                uncertain=AlertDelivery.uncertain + case((other, 1), else_=0),
+            )
+            .returning(
+                AlertDelivery.user_id, AlertDelivery.chat_id, AlertDelivery.parts,
+                AlertDelivery.parts_sent, AlertDelivery.attempts, AlertDelivery.uncertain,
+            )
+        )
+        found = result.first()
+        if found is None:
+            return None
+        user_id, chat_id, parts, parts_sent, attempts, uncertain = found
+        return _Leased(row_id, user_id, chat_id, _parts(parts), parts_sent, attempts, uncertain)
+
+    async def write(
+        self, row_id: int | None, change: _Write | None, lease_next: int | None
+    ) -> _Leased | None:
+        """In one transaction: write `change` to `row_id` (only while we hold it), then lease
+        `lease_next`. Returns the new lease (None: nothing leased)."""
 
         async def work(session: AsyncSession) -> _Leased | None:
-            row = await session.get(AlertDelivery, row_id, populate_existing=True)
-            if row is None or row.status is not DeliveryStatus.PENDING:
-                return None
-            held = row.lease_until is not None and row.lease_owner is not None
-            if held and row.lease_owner != self.owner and row.lease_until is not None \
-                    and row.lease_until >= now:
-                return None
-            interrupted = held and row.lease_owner != self.owner
-            result = await session.execute(
-                update(AlertDelivery)
-                .where(
-                    AlertDelivery.id == row_id,
-                    AlertDelivery.status == DeliveryStatus.PENDING,
-                    or_(
-                        AlertDelivery.lease_owner.is_(None),
-                        AlertDelivery.lease_owner == self.owner,
-                        AlertDelivery.lease_until < now,
-                    ),
+            if row_id is not None and change is not None:
+                await session.execute(
+                    update(AlertDelivery)
+                    .where(AlertDelivery.id == row_id, AlertDelivery.lease_owner == self.owner)
+                    .values(**change.values)
                 )
-                .values(
-                    lease_owner=self.owner,
-                    lease_until=now + self.policy.lease,
-                    attempts=AlertDelivery.attempts + 1,
-                    uncertain=AlertDelivery.uncertain + (1 if interrupted else 0),
-                )
-                .returning(
-                    AlertDelivery.user_id, AlertDelivery.chat_id, AlertDelivery.parts,
-                    AlertDelivery.parts_sent, AlertDelivery.attempts, AlertDelivery.uncertain,
-                )
-            )
-            found = result.first()
-            if found is None:
+                if change.unreachable_user is not None:
+                    await session.execute(
+                        update(AppUser)
+                        .where(AppUser.id == change.unreachable_user)
+                        .values(reachable=False, updated_at=utcnow())
+                    )
+            if lease_next is None:
                 return None
-            user_id, chat_id, parts, parts_sent, attempts, uncertain = found
-            return _Leased(row_id, user_id, chat_id, _parts(parts), parts_sent, attempts,
-                           uncertain)
+            return await self._lease_in(session, lease_next)
 
         return await self.ctx.write(work)
 
-    async def record(self, row_id: int, *, user_id: int | None = None, **values: Any) -> None:
-        """Write an outcome (only while we hold the row); with `user_id`, also make that user
-        unreachable (Forbidden) in the same transaction."""
-
-        async def work(session: AsyncSession) -> None:
-            await session.execute(
-                update(AlertDelivery)
-                .where(AlertDelivery.id == row_id, AlertDelivery.lease_owner == self.owner)
-                .values(**values)
-            )
-            if user_id is not None:
-                await session.execute(
-                    update(AppUser)
-                    .where(AppUser.id == user_id)
-                    .values(reachable=False, updated_at=utcnow())
-                )
-
-        await self.ctx.write(work)
-
-    async def final(
-        self,
-        row_id: int,
-        status: DeliveryStatus,
-        error: str | None,
-        *,
-        user_id: int | None = None,
-        **values: Any,
-    ) -> None:
-        await self.record(
-            row_id, user_id=user_id, status=status, last_error=error, lease_owner=None,
-            lease_until=None, **values,
-        )
-
     async def release(self, row_id: int) -> None:
         """Hand a leased row back untouched (we were stopped before sending it)."""
-        await self.record(
-            row_id, lease_owner=None, lease_until=None, attempts=AlertDelivery.attempts - 1
+        change = _Write(
+            {"lease_owner": None, "lease_until": None, "attempts": AlertDelivery.attempts - 1},
+            None,
         )
+        await self.write(row_id, change, None)
 
-    # -- one row ---------------------------------------------------------------------------
+    async def guarded_write(
+        self, row_id: int | None, change: _Write | None, lease_next: int | None
+    ) -> _Leased | None:
+        """`write`, completed even if we are cancelled meanwhile (a cut transaction can leave
+        SQLite locked); a row it leased for an attempt that will not happen is handed back."""
+        task = asyncio.ensure_future(self.write(row_id, change, lease_next))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await _settle(task, self.policy.finish_grace)
+            if task.done() and not task.cancelled() and task.exception() is None:
+                leased = task.result()
+                if leased is not None:
+                    await _settle(asyncio.ensure_future(self.release(leased.id)), 5.0)
+            raise
 
-    async def prepare(self, row_id: int) -> tuple[_Leased | None, _Outcome | None]:
-        """Lease the row and settle what needs no message: (row to send, None), or (None,
-        outcome) when the row is taken, finished, or must not be tried again."""
-        row = await self.lease(row_id)
-        if row is None:
-            return None, _Outcome.SKIPPED
-        if not row.parts or row.parts_sent >= len(row.parts):
-            await self.final(row.id, DeliveryStatus.FAILED, "tidak ada isi pesan")
-            return None, _Outcome.FAILED
-        if row.uncertain >= _UNCERTAIN_LIMIT:
-            await self.final(
-                row.id, DeliveryStatus.FAILED,
-                "dihentikan: dua percobaan tanpa jawaban (pesan mungkin sudah terkirim)",
-            )
-            return None, _Outcome.FAILED
-        if row.attempts - row.parts_sent > self.policy.max_attempts:
-            await self.final(row.id, DeliveryStatus.FAILED, "terlalu banyak percobaan")
-            return None, _Outcome.FAILED
-        return row, None
+    # -- one worker ------------------------------------------------------------------------
 
-    async def deliver(self, row_id: int) -> _Outcome:
-        """Send one row to its end. Database work and an attempt on the wire are never cut
-        short by cancellation (a cut transaction can leave SQLite locked); only the waits are,
-        and a row leased but not yet sent is handed back."""
+    def count(self, outcome: _Outcome) -> None:
+        report = self.report
+        if outcome is _Outcome.SENT:
+            report.sent += 1
+        elif outcome is _Outcome.BLOCKED:
+            report.blocked += 1
+        elif outcome is _Outcome.FAILED:
+            report.failed += 1
+        else:
+            report.skipped += 1
+
+    async def run(self, queue: deque[int]) -> None:
+        """Take rows from `queue` until it is empty, each to its end."""
+        row: _Leased | None = None
+        change: _Write | None = None
         while True:
-            preparing = asyncio.ensure_future(self.prepare(row_id))
-            try:
-                row, outcome = await asyncio.shield(preparing)
-            except asyncio.CancelledError:
-                await _settle(preparing, self.policy.finish_grace)
-                if preparing.done() and not preparing.cancelled() and not preparing.exception():
-                    leased, _ = preparing.result()
-                    if leased is not None:
-                        await _settle(asyncio.ensure_future(self.release(leased.id)), 5.0)
-                raise
+            if row is not None and change is not None and change.outcome is None:
+                target: int | None = row.id  # the same row again: a retry, or its next part
+            else:
+                target = queue.popleft() if queue else None
+            if target is None and change is None:
+                return
+            leased = await self.guarded_write(
+                row.id if row is not None and change is not None else None, change, target
+            )
+            if change is not None and change.outcome is not None:
+                self.count(change.outcome)
+            if leased is None and target is not None:
+                self.count(_Outcome.SKIPPED)  # another process has it, or it is finished
+            row, change = leased, None
             if row is None:
-                assert outcome is not None
-                return outcome
+                continue
+            change = self.check(row)
+            if change is not None:
+                continue
             try:
                 await self.pacer.acquire(row.chat_id)
             except asyncio.CancelledError:
                 await _settle(asyncio.ensure_future(self.release(row.id)), 5.0)
                 raise
-            outcome = await finish_even_if_cancelled(self.attempt(row), self.policy.finish_grace)
-            if outcome is not None:
-                return outcome
+            change = await self.guarded_attempt(row)
 
-    async def attempt(self, row: _Leased) -> _Outcome | None:
-        """Send the next part of `row` and record what happened; None: go on with the row."""
+    async def guarded_attempt(self, row: _Leased) -> _Write:
+        """`attempt`, let finish even if we are cancelled meanwhile; then what Telegram said is
+        written before the cancellation goes on (a message sent must be recorded as sent)."""
+        task = asyncio.ensure_future(self.attempt(row))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await _settle(task, self.policy.finish_grace)
+            if task.done() and not task.cancelled() and task.exception() is None:
+                change = task.result()
+                if change.outcome is None:  # not finished: hand the row back as it stands
+                    change = _Write(
+                        {**change.values, "lease_owner": None, "lease_until": None}, None
+                    )
+                await _settle(asyncio.ensure_future(self.write(row.id, change, None)), 10.0)
+            raise
+
+    def check(self, row: _Leased) -> _Write | None:
+        """A final write for a row that must not be tried (again), else None."""
+        if not row.parts or row.parts_sent >= len(row.parts):
+            return self._final(DeliveryStatus.FAILED, "tidak ada isi pesan")
+        if row.uncertain >= _UNCERTAIN_LIMIT:
+            return self._final(
+                DeliveryStatus.FAILED,
+                "dihentikan: dua percobaan tanpa jawaban (pesan mungkin sudah terkirim)",
+            )
+        if row.attempts - row.parts_sent > self.policy.max_attempts:
+            return self._final(DeliveryStatus.FAILED, "terlalu banyak percobaan")
+        return None
+
+    @staticmethod
+    def _final(
+        status: DeliveryStatus, error: str | None, *, user: int | None = None, **values: Any
+    ) -> _Write:
+        outcome = {
+            DeliveryStatus.SENT: _Outcome.SENT,
+            DeliveryStatus.BLOCKED: _Outcome.BLOCKED,
+        }.get(status, _Outcome.FAILED)
+        return _Write(
+            {"status": status, "last_error": error, "lease_owner": None, "lease_until": None,
+             **values},
+            outcome,
+            user,
+        )
+
+    async def attempt(self, row: _Leased) -> _Write:
+        """Send the next part of `row`; what to write about it."""
         index = row.parts_sent
         last = index == len(row.parts) - 1
         markup = ack_markup(row.id) if last else None
@@ -461,46 +518,36 @@ class _RowSender:
         except RetryAfter as error:
             seconds = _retry_after(error)
             self.pacer.pause(seconds + 0.1)
-            await self.record(row.id, last_error=f"RetryAfter {seconds:g} s")
-            return None
+            return _Write({"last_error": f"RetryAfter {seconds:g} s"}, None)
         except Forbidden as error:
-            await self.final(row.id, DeliveryStatus.BLOCKED, _text(error), user_id=row.user_id)
-            return _Outcome.BLOCKED
+            return self._final(DeliveryStatus.BLOCKED, _text(error), user=row.user_id)
         except ChatMigrated as error:
-            await self.record(row.id, chat_id=error.new_chat_id, last_error=_text(error))
-            return None
+            return _Write({"chat_id": error.new_chat_id, "last_error": _text(error)}, None)
         except BadRequest as error:
-            await self.final(row.id, DeliveryStatus.FAILED, _text(error))
-            return _Outcome.FAILED
+            return self._final(DeliveryStatus.FAILED, _text(error))
         except NetworkError as error:
             if _maybe_delivered(error):
                 uncertain = row.uncertain + 1
                 if uncertain >= _UNCERTAIN_LIMIT:
-                    await self.final(
-                        row.id, DeliveryStatus.FAILED,
+                    return self._final(
+                        DeliveryStatus.FAILED,
                         f"{_text(error)}: dua kali tanpa jawaban (pesan mungkin sudah terkirim)",
                         uncertain=uncertain,
                     )
-                    return _Outcome.FAILED
-                await self.record(row.id, uncertain=uncertain, last_error=_text(error))
-                return None
+                return _Write({"uncertain": uncertain, "last_error": _text(error)}, None)
             pause = self.pacer.trouble(self.policy.backoff_start, self.policy.backoff_max)
             log.info("alert row %s: %s; everyone waits %.1f s", row.id, error, pause)
-            await self.record(row.id, last_error=_text(error))
-            return None
+            return _Write({"last_error": _text(error)}, None)
         except TelegramError as error:
-            await self.final(row.id, DeliveryStatus.FAILED, _text(error))
-            return _Outcome.FAILED
+            return self._final(DeliveryStatus.FAILED, _text(error))
         self.pacer.fine()
         self.report.messages += 1
         if not last:
-            await self.record(row.id, parts_sent=index + 1, last_error=None)
-            return None
-        await self.record(
-            row.id, parts_sent=index + 1, status=DeliveryStatus.SENT, sent_at=self.clock(),
-            telegram_message_id=message_id, last_error=None, lease_owner=None, lease_until=None,
+            return _Write({"parts_sent": index + 1, "last_error": None}, None)
+        return self._final(
+            DeliveryStatus.SENT, None, parts_sent=index + 1, sent_at=self.clock(),
+            telegram_message_id=message_id,
         )
-        return _Outcome.SENT
 
 
 _LOST_ANSWER: Final = ("ReadError", "RemoteProtocolError", "ReadTimeout")
@@ -553,17 +600,7 @@ async def deliver_rows(
     report = row_sender.report
 
     async def worker() -> None:
-        while queue:
-            row_id = queue.popleft()
-            outcome = await row_sender.deliver(row_id)
-            if outcome is _Outcome.SENT:
-                report.sent += 1
-            elif outcome is _Outcome.BLOCKED:
-                report.blocked += 1
-            elif outcome is _Outcome.FAILED:
-                report.failed += 1
-            else:
-                report.skipped += 1
+        await row_sender.run(queue)
 
     count = max(1, min(policy.workers, len(row_ids)))
     tasks = [asyncio.ensure_future(worker()) for _ in range(count)]

@@ -270,7 +270,7 @@ def test_a_long_digest_is_split_between_villages_under_4096_characters() -> None
     parts = render_digest(digest, HEADER, progress=PROGRESS)
     assert len(parts) >= 2
     assert all(len(p) <= MAX_MESSAGE_CHARS for p in parts)
-    assert parts[1].startswith("(lanjutan)")
+    assert parts[1].startswith("🔔 <b>Peringatan mingguan IKK — 2026-W49</b> (lanjutan)")
     assert "Pendataan 2025" in parts[-1] and "Pendataan" not in parts[0]
     # Every village heading is followed by its first indicator in the same part.
     for part in parts:
