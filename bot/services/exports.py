@@ -19,12 +19,11 @@ database sees everything (`reports.operator_report`).
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, literal, select
+from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Area, Family, FamilyScore, Response, ResponseStatus
@@ -50,6 +49,7 @@ __all__ = [
 ]
 
 
+_SEPARATOR = "\x1e"  # ASCII record separator: never part of an indicator code
 MAX_FAMILY_ROWS = 60_000
 """Most families written one per row; a kabupaten of Kalimantan Selatan has up to about 50,000."""
 
@@ -101,28 +101,30 @@ async def read_family_rows(
     )
     # Without the right to see names, the name column is not even read.
     head = Family.head_name if include_names else literal("", String)
-    family_rows = (
+    # One row per family: its met and unmet indicators packed by the database as "1KF1", "0KE2"
+    # (score digit, then code) joined by a separator no code contains. A not-applicable score
+    # (NULL) makes the whole piece NULL, which the aggregate skips: absent means NA.
+    packed = func.aggregate_strings(
+        cast(FamilyScore.score, String) + FamilyScore.indicator, _SEPARATOR
+    )
+    grouped = [Family.id, Family.village_code, Area.name, Family.rt, Response.family_score_pct]
+    if include_names:
+        grouped.append(Family.head_name)
+    rows_read = (
         await session.execute(
-            select(Family.id, Family.village_code, Area.name, Family.rt, Response.id,
-                   Response.family_score_pct, head)
+            select(Family.id, Family.village_code, Area.name, Family.rt,
+                   Response.family_score_pct, head, packed)
             .join(Response, Response.family_id == Family.id)
             .join(Area, Area.code == Family.village_code)
+            .outerjoin(FamilyScore, FamilyScore.response_id == Response.id)
             .where(*submitted)
+            .group_by(*grouped)
             .order_by(Family.village_code, Family.id)
         )
     ).all()
-    scores: dict[int, dict[str, int | None]] = defaultdict(dict)
-    score_rows = await session.execute(
-        select(FamilyScore.response_id, FamilyScore.indicator, FamilyScore.score)
-        .join(Response, Response.id == FamilyScore.response_id)
-        .join(Family, Family.id == Response.family_id)
-        .where(*submitted)
-    )
-    for response_id, indicator, score in score_rows.all():
-        scores[response_id][indicator] = None if score is None else int(score)
     bands = instrument.settings.family_bands
     rows: list[FamilyRow] = []
-    for family_id, village_code, village_name, rt, response_id, pct, name in family_rows:
+    for family_id, village_code, village_name, rt, pct, name, scores in rows_read:
         rows.append(
             FamilyRow(
                 number=int(family_id),
@@ -131,7 +133,8 @@ async def read_family_rows(
                 rt=str(rt),
                 score=pct,
                 band=band_for(bands, pct),
-                scores=scores.get(response_id, {}),
+                scores={piece[1:]: int(piece[0]) for piece in (scores or "").split(_SEPARATOR)
+                        if piece},
                 head_name=name if include_names else None,
             )
         )

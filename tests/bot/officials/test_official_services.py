@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.db.models import FamilyScore, Role, UserArea
+from bot.db.models import FamilyScore, Response, Role, UserArea
 from bot.reporting.workbook import SHEET_DIMENSIONS, SHEET_FAMILIES, SHEET_INDICATORS
 from bot.repositories.invites import redeem_invite
 from bot.services import exports
@@ -92,6 +92,31 @@ async def test_a_pejabats_workbook_has_no_family_names_and_the_reports_numbers(
     fam_header = next(i for i, row in enumerate(families) if row and row[0] == "Nomor keluarga")
     assert "Nama kepala keluarga" not in families[fam_header]
     assert len(families) - fam_header - 1 == 3
+
+
+async def test_the_family_sheet_holds_each_familys_stored_scores_by_family_number(
+    worked_example: Officials,
+) -> None:
+    ctx = worked_example.ctx
+    answer = await export_area(ctx, worked_example.pejabat_kotabaru, code=KECAMATAN)
+    assert answer.value is not None
+    async with ctx.session_factory() as session:
+        stored = (await session.execute(
+            select(Response.family_id, FamilyScore.indicator, FamilyScore.score)
+            .join(Response, Response.id == FamilyScore.response_id)
+        )).all()
+    expected: dict[int, dict[str, object]] = {}
+    for family_id, indicator, score in stored:
+        expected.setdefault(family_id, {})[indicator] = "NA" if score is None else score
+    sheet = cells(answer.value.data)[SHEET_FAMILIES]
+    header_at = next(i for i, row in enumerate(sheet) if row and row[0] == "Nomor keluarga")
+    header = sheet[header_at]
+    written = {
+        row[0]: {code: row[header.index(code)] for code in expected[row[0]]}
+        for row in sheet[header_at + 1:]
+    }
+    assert written == expected
+    assert {"NA", 0, 1} <= {v for scores in written.values() for v in scores.values()}
 
 
 async def test_an_admins_workbook_names_the_heads_of_family(worked_example: Officials) -> None:
