@@ -447,3 +447,35 @@ def test_the_monday_constant_is_monday_0800_wita() -> None:
     assert MONDAY_0800.weekday() == 0 and MONDAY_0800.hour == 8
     assert MONDAY_0800.utcoffset() == timedelta(hours=8)
     assert datetime.fromisoformat("2026-11-30T00:00:00+00:00") == MONDAY_0800
+
+
+async def test_ikk_bot_alerts_run_now_sends_through_telegram_once_per_minute(
+    alerts: AlertHarness, migrated_database_url: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app as cli
+
+    h = alerts
+    await _four_officials(h)
+    env = {
+        "DATABASE_URL": migrated_database_url,
+        "TELEGRAM_BOT_TOKEN": h.emulator.token,
+        "TELEGRAM_API_URL": h.emulator.url,
+    }
+    runner = CliRunner()
+    result = await asyncio.to_thread(
+        runner.invoke, cli, ["alerts", "run-now", "--area", "63.02"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 penerima" in result.stdout and "Terkirim 2, diblokir 0, gagal 0" in result.stdout
+    assert h.alerts_received() == {KOTABARU_ID: 1, CAMAT_ID: 1}
+    again = await asyncio.to_thread(
+        runner.invoke, cli, ["alerts", "run-now", "--area", "63.02"], env=env
+    )
+    assert again.exit_code == 0, again.output
+    if "sudah dijalankan" in again.stdout:  # the same minute: the same manual run, not resent
+        assert h.alerts_received() == {KOTABARU_ID: 1, CAMAT_ID: 1}
+    else:  # the clock passed a minute boundary: a new manual run, sent once more
+        assert h.alerts_received() == {KOTABARU_ID: 2, CAMAT_ID: 2}
+    assert h.emulator.token not in result.output + again.output
