@@ -6,7 +6,6 @@ own files; values from the database are escaped (HTML parse mode).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from typing import Final
@@ -116,7 +115,7 @@ def status_text(status: AlertStatus, schedule: str, tz: ZoneInfo) -> str:
     else:
         lines.append("Belum ada peringatan yang dikirim.")
     lines.append("")
-    people: Sequence[object] = status.unreachable
+    people = status.unreachable
     if not people:
         lines.append("Semua pejabat dan admin dapat dihubungi.")
     else:
@@ -124,7 +123,7 @@ def status_text(status: AlertStatus, schedule: str, tz: ZoneInfo) -> str:
             f"<b>Tidak dapat dihubungi</b> ({format_integer(len(people))}; memblokir bot atau "
             "menghapus obrolan — minta mereka membuka bot dan mengetik /start):"
         )
-        for person in status.unreachable[:MAX_LISTED]:
+        for person in people[:MAX_LISTED]:
             name = person.display_name.strip() or f"pengguna #{person.user_id}"
             lines.append(
                 f"• {escape(name)} — {ROLE_NAMES[person.role]}, {escape(person.area_label)}"
