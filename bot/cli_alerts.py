@@ -21,6 +21,7 @@ from bot.cli_db import EXIT_UNUSABLE, run_with_database
 from bot.db.database import Database
 from bot.db.engine import READ_ONLY
 from bot.db.models import Area
+from bot.instrument_source import cli_instrument
 from bot.services.context import ServiceContext
 from bot.settings import get_settings
 from bot.telegram.logging import install_log_masking
@@ -123,12 +124,14 @@ def run_now_command(
             "(uji coba tanpa token: --dry-run)."
         )
 
+    instrument = cli_instrument(None, settings)  # INSTRUMENT_FILE, else the shipped one
+
     async def action(
         database: Database,
     ) -> tuple[AlertService, str, list[Plan], RunOutcome | None]:
         if area is not None and not await _area_exists(database, area):
             raise _fail(f"wilayah {area} tidak ada di database")
-        ctx = ServiceContext.create(database.session_factory, settings)
+        ctx = ServiceContext.create(database.session_factory, settings, instrument)
         service = AlertService(ctx=ctx, settings=settings, clock=system_clock)
         key = manual_period_key(service.clock(), ctx.tz, area)
         if dry_run:
