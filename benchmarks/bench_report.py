@@ -46,10 +46,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_storage import Layout, Size, layout, load_postgres, load_sqlite
+from sqlalchemy import delete
 
 from bot.db.database import Database
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade
+from bot.db.models import ProcessedUpdate
 from bot.devtools.postgres import (
     PostgresUnavailable,
     create_database,
@@ -264,6 +266,10 @@ async def run_backend(name: str, url: str, load: Callable[[], Awaitable[int]], l
     engine = create_engine(url)
     try:
         await upgrade(engine)
+        # A reused database remembers the update ids of the last run; the emulator counts from 1
+        # again, so the bot would take every update for a redelivery and stay silent.
+        async with engine.begin() as connection:
+            await connection.execute(delete(ProcessedUpdate))
         started = time.perf_counter()
         scores = await load()
         if scores:
