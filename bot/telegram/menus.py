@@ -16,6 +16,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from telegram.error import TelegramError
 
 from bot.db.models import Role
+from bot.telegram.alert_texts import COMMAND_DESCRIPTIONS as ALERT_COMMAND_DESCRIPTIONS
 from bot.telegram.official_commands import OFFICIAL_COMMAND_DESCRIPTIONS, OFFICIAL_COMMANDS
 from bot.telegram.texts import COMMAND_DESCRIPTIONS
 
@@ -34,10 +35,15 @@ STRANGER_COMMANDS: Final = ("start",)
 _ROLE_COMMANDS: Final[dict[Role, tuple[str, ...]]] = {
     Role.KADER: ("survei", "lanjut", "keluarga", "bantuan", "batal"),
     # Officials (issue 5): /ikk, /ekspor, /progres, /undang from bot/telegram/official_commands.py.
-    Role.PEJABAT: (*OFFICIAL_COMMANDS, "bantuan"),
-    Role.ADMIN: (*OFFICIAL_COMMANDS, "bantuan"),
+    # Weekly alerts (issue 6): settings for every official, delivery status for admins.
+    Role.PEJABAT: (*OFFICIAL_COMMANDS, "peringatan", "bantuan"),
+    Role.ADMIN: (*OFFICIAL_COMMANDS, "peringatan", "status_peringatan", "bantuan"),
 }
-_DESCRIPTIONS: Final = {**COMMAND_DESCRIPTIONS, **OFFICIAL_COMMAND_DESCRIPTIONS}
+_DESCRIPTIONS: Final = {
+    **COMMAND_DESCRIPTIONS,
+    **OFFICIAL_COMMAND_DESCRIPTIONS,
+    **ALERT_COMMAND_DESCRIPTIONS,
+}
 
 
 def commands_for(role: Role | None) -> list[tuple[str, str]]:
