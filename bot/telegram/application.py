@@ -32,6 +32,7 @@ from bot.telegram.idempotency import prune_processed_updates
 from bot.telegram.logging import install_log_masking
 from bot.telegram.menus import set_default_menu
 from bot.telegram.processor import PerUserSequentialProcessor
+from bot.telegram.retrying_request import RetryingRequest
 from ikk_core.instrument import Instrument
 
 __all__ = [
@@ -77,7 +78,7 @@ def _bot(settings: Settings, token: str, overall_max_rate: float) -> IkkBot:
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
         defaults=Defaults(tzinfo=ZoneInfo(settings.timezone), parse_mode=ParseMode.HTML),
-        request=HTTPXRequest(connection_pool_size=256),
+        request=RetryingRequest(connection_pool_size=256),  # 5xx and unsent calls retried
         get_updates_request=HTTPXRequest(connection_pool_size=1),
         # Interactive replies: retry a 429 twice. Broadcasts pace themselves elsewhere.
         rate_limiter=AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=2),
