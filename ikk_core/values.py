@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
@@ -134,7 +135,9 @@ def parse_answer(instrument: Instrument, question: Question, raw: object) -> Val
         return int(number)
     text = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw)
     if question.type == "text":
-        return " ".join(text.split())
+        # Control characters (NUL above all: PostgreSQL refuses it in text) are never meant.
+        printable = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+        return " ".join(printable.split()) or None
     choices = instrument.choices_for(question)
     if question.type == "select_one":
         name = _match_choice(choices, text)

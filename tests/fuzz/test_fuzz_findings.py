@@ -1,8 +1,7 @@
-"""What the fuzzing found, kept as regression tests (strict xfail until fixed, so a fix shows)."""
+"""What the fuzzing found, kept as regression tests."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from bot.db.models import Answer
@@ -11,11 +10,6 @@ from tests.e2e.conftest import BotHarness, e2e_database, emulator, harness  # no
 from tests.e2e.kader_steps import act, current_question
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="typed text keeps NUL: PostgreSQL refuses it (DataError, so 'coba lagi' for ever) "
-    "and SQLite stores it; ikk_core.values.parse_answer should drop control characters",
-)
 async def test_a_name_typed_with_a_nul_character_is_stored_without_it(
     harness: BotHarness,  # noqa: F811
 ) -> None:

@@ -181,3 +181,10 @@ def test_storage_round_trips_every_type() -> None:
         assert from_storage(question, stored) == value
     assert to_storage(None) is None and to_storage("") is None
     assert to_storage(3.0) == "3"
+
+
+def test_control_characters_in_typed_text_are_dropped_not_stored() -> None:
+    instrument = _instrument()
+    question = instrument.question("NAMA")
+    assert parse_answer(instrument, question, "Ahmad\x00Fauzi") == "Ahmad Fauzi"
+    assert parse_answer(instrument, question, "\x00\x07") is None
