@@ -39,24 +39,24 @@ COMMANDS = (
     "/progres", "/undang", "/peringatan", "/status_peringatan", "/hapus", "/START",
     "/survei@ikk_test_bot", "/survei@bot_lain",
 )
-# NUL is left out until typed answers drop it: see test_fuzz_findings.py (PostgreSQL refuses it).
 ODD_TEXTS = (
     "ya", "  YA ", "Tidak", "tidak ya", "0", "-1", "007", "1e9", "2.000.000", "2,5", "Rp 1,5 juta",
-    "١٢", "٣", "𝟙𝟚", "1\u200b2", "\u202eay", "\u200f", "\ufeff", "\x01", "a\x1bb", "NaN", "inf",
+    "١٢", "٣", "𝟙𝟚", "1\u200b2", "\u202eay", "\u200f", "\ufeff", "\x00", "a\x00b", "\x01",
+    "a\x1bb", "NaN", "inf",
     "½", "9" * 40, "<b>tebal</b>", "&amp;", "<script>", "'; DROP TABLE answer; --", "x" * 1001,
     "👨‍👩‍👧‍👦", "\r\n", "   ", "ئەوە", "שלום", "🇮🇩" * 20,
 )
 USERS = (*KADER_IDS, OFFICIAL_ID, STRANGER_ID)
 
 unicode_text = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"], exclude_characters="\x00"),
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]),
     min_size=0,
     max_size=40,
 )
 hostile_text = st.text(  # control, format and combining characters among letters and digits
     alphabet=st.sampled_from(
-        ("a", "Z", "1", " ", "é", "👍", "\x01", "\x1f", "\x7f", "\u200b", "\u200d", "\u202e",
-         "\u2066", "\ufeff", "\u0301", "\u00a0", "\u3000", "\U000e0041")
+        ("a", "Z", "1", " ", "é", "👍", "\x00", "\x01", "\x1f", "\x7f", "\u200b", "\u200d",
+         "\u202e", "\u2066", "\ufeff", "\u0301", "\u00a0", "\u3000", "\U000e0041")
     ),
     max_size=12,
 )
