@@ -248,6 +248,7 @@ async def test_garbage_button_data_is_answered_and_nothing_else_happens(
     assert "tidak ditemukan" in unknown.visible_text
 
 
+@SQLITE_ONLY
 async def test_an_area_without_families_says_none_has_been_submitted(
     harness: BotHarness,
 ) -> None:
@@ -260,6 +261,7 @@ async def test_an_area_without_families_says_none_has_been_submitted(
     assert not any(m.photo or m.document for m in pejabat.messages())
 
 
+@SQLITE_ONLY
 async def test_ikk_without_a_name_shows_the_officials_area_with_its_areas_below(
     harness: BotHarness,
 ) -> None:
