@@ -127,7 +127,7 @@ class WebhookOptions:
         check_secret_token(self.secret_token)
         if self.path == HEALTH_PATH:
             raise WebhookOptionError(f"jalur webhook tidak boleh {HEALTH_PATH}.")
-        if not 0 <= self.port <= 65535:
+        if not 1 <= self.port <= 65535:
             raise WebhookOptionError(f"--port harus 1–65535 (diberikan: {self.port}).")
 
     @property
@@ -150,7 +150,7 @@ async def database_reachable(engine: AsyncEngine, timeout: float = HEALTH_TIMEOU
 class WebhookServer:
     """Receives Telegram's POSTs for `application` and answers health checks.
 
-    `start()` listens (port 0 picks a free one, see `port`), `register()` calls setWebhook,
+    `start()` listens (on `options.port`; see `port`), `register()` calls setWebhook,
     `stop()` stops listening; the Application itself is started and stopped by the caller.
     """
 
@@ -237,7 +237,7 @@ class WebhookServer:
             return web.Response(status=415, text="expected application/json")
         try:
             payload = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             return web.Response(status=400, text="body is not JSON")
         if not isinstance(payload, dict):
             return web.Response(status=400, text="body is not a JSON object")

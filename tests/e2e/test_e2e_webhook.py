@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -28,25 +27,12 @@ from bot.telegram.webhook import (
 )
 from tests.e2e.conftest import bot_settings
 from tests.e2e.kader_steps import FAMILY_A, act, answer_until, current_question
-from tests.e2e.webhook_harness import SECRET, WebhookHarness, free_port
-
-
-@pytest.fixture
-async def webhook_harness(
-    emulator: TelegramEmulator, e2e_database: Database, migrated_database_url: str
-) -> AsyncIterator[WebhookHarness]:
-    """The bot in webhook mode against the emulator; stopped after the test."""
-    harness = WebhookHarness(
-        emulator, e2e_database, bot_settings(emulator, migrated_database_url)
-    )
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.stop()
-    assert not emulator.state.internal_errors, emulator.state.internal_errors
-    unanswered = [q for q in emulator.state.queries.values() if not q.answered]
-    assert not unanswered, f"callback queries left spinning: {unanswered}"
+from tests.e2e.webhook_harness import (
+    SECRET,
+    WebhookHarness,
+    free_port,
+    webhook_harness_fixture,  # noqa: F401  (the `webhook_harness` fixture)
+)
 
 
 def bantuan_update(update_id: int, user_id: int = 4242) -> dict[str, Any]:
@@ -148,6 +134,7 @@ async def test_only_posted_json_objects_are_taken(webhook_harness: WebhookHarnes
     assert await post(url, "{not json", json_type) == 400
     assert await post(url, b"\xff\xfe", json_type) == 400
     assert await post(url, "[1, 2]", json_type) == 400
+    assert await post(url, "[" * 100_000 + "]" * 100_000, json_type) == 400
     assert await post(url, "", json_type, method="GET") == 405
     assert await post(url, "x" * (1024 * 1024 + 1), json_type) == 413
     with_charset = {"Content-Type": "application/json; charset=utf-8", **secret}

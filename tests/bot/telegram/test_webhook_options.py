@@ -85,6 +85,12 @@ def test_the_route_is_the_path_of_the_url_and_never_the_health_route() -> None:
         WebhookOptions("https://a.go.id/healthz", "s")
 
 
+@pytest.mark.parametrize("port", [0, -1, 65536])
+def test_a_port_outside_1_to_65535_is_refused(port: int) -> None:
+    with pytest.raises(WebhookOptionError, match="--port"):
+        WebhookOptions("https://a.go.id/ikk", "s", port=port)
+
+
 def test_the_secret_never_shows_in_the_options_repr() -> None:
     assert "rahasia_sekali" not in repr(settings("rahasia_sekali"))
 
