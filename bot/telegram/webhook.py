@@ -32,7 +32,7 @@ import re
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -118,7 +118,7 @@ class WebhookOptions:
     """
 
     url: str
-    secret_token: str
+    secret_token: str = field(repr=False)  # never in a log line or a traceback's locals
     listen: str = "127.0.0.1"
     port: int = 8443
 

@@ -91,8 +91,9 @@ def test_a_port_outside_1_to_65535_is_refused(port: int) -> None:
         WebhookOptions("https://a.go.id/ikk", "s", port=port)
 
 
-def test_the_secret_never_shows_in_the_options_repr() -> None:
+def test_the_secret_never_shows_in_the_settings_or_options_repr() -> None:
     assert "rahasia_sekali" not in repr(settings("rahasia_sekali"))
+    assert "rahasia_sekali" not in repr(WebhookOptions("https://a.go.id/ikk", "rahasia_sekali"))
 
 
 @pytest.mark.parametrize(
