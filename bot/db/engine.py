@@ -58,7 +58,13 @@ _RETRYABLE_SQLITE_MESSAGES: Final = ("database is locked", "database table is lo
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An `AsyncEngine` for `url`, with the SQLite connection and transaction recipe applied."""
+    """An `AsyncEngine` for `url`, with the SQLite connection and transaction recipe applied.
+
+    A server database is pinged on checkout: after a PostgreSQL restart the pool still holds
+    dead connections, and the cadre whose tap draws one would otherwise get "coba lagi".
+    """
+    if not url.startswith("sqlite"):
+        kwargs.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
