@@ -2,14 +2,14 @@
 
 Why not PTB's built-in tornado server (`run_webhook`): it has no health route for a monitor or a
 reverse proxy, compares the secret with `!=`, and refuses `application/json; charset=utf-8`.
-This one is the `customwebhookbot` design (field notes §5): the Application runs without its
-Updater and each accepted update is put on `application.update_queue`, where the per-user
-processor and the handlers take it exactly as in polling mode.
+This one is the `customwebhookbot` design (field notes §5): the Application's Updater stays idle
+and each accepted update is put on `application.update_queue`, where the per-user processor and
+the handlers take it exactly as in polling mode.
 
     POST <path of the webhook URL>  Telegram's updates.
         403  the X-Telegram-Bot-Api-Secret-Token header is missing or wrong (constant-time
              comparison; checked before anything else is read);
-        415  the body is not declared as JSON;  400  it is not one JSON object;
+        415  the body is not declared as JSON;  400  it is not one JSON object;  413  over 1 MB;
         200  the update is on the queue. Like PTB's server this acknowledges before the handlers
              run: a crash loses at most the updates queued but not yet handled (the user sees no
              reply and sends again); nothing acknowledged to the user is lost, because answers
