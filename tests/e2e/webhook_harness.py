@@ -9,11 +9,16 @@ restarts, as a deployed webhook URL is.
 from __future__ import annotations
 
 import socket
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import pytest
+
+from bot.db.database import Database
+from bot.emulator import TelegramEmulator
 from bot.telegram import BotApplication, build_application
 from bot.telegram.webhook import WebhookOptions, WebhookServer, database_reachable
-from tests.e2e.conftest import BotHarness
+from tests.e2e.conftest import BotHarness, bot_settings
 
 SECRET = "rahasia_Uji-webhook-42"
 
@@ -70,3 +75,20 @@ class WebhookHarness(BotHarness):
         if app.running:
             await app.stop()
         await app.shutdown()
+
+
+@pytest.fixture(name="webhook_harness")
+async def webhook_harness_fixture(
+    emulator: TelegramEmulator, e2e_database: Database, migrated_database_url: str
+) -> AsyncIterator[WebhookHarness]:
+    """The bot in webhook mode against the emulator; stopped after the test (import this
+    fixture into a test module or conftest that also has the e2e fixtures)."""
+    harness = WebhookHarness(emulator, e2e_database, bot_settings(emulator, migrated_database_url))
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+    assert not emulator.state.internal_errors, emulator.state.internal_errors
+    unanswered = [q for q in emulator.state.queries.values() if not q.answered]
+    assert not unanswered, f"callback queries left spinning: {unanswered}"
