@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_chat.py                 # 200 cadres, SQLite and PostgreSQL
     .venv/bin/python benchmarks/bench_chat.py --kader 50 --backends sqlite
     .venv/bin/python benchmarks/bench_chat.py --rate-limit    # with the production 30 msg/s cap
+    .venv/bin/python benchmarks/bench_chat.py --mode webhook --db postgresql --kader 1000
 
 The real bot (`build_application`, started like `ikk-bot run`) runs in its own process and
 polls the project's Bot API emulator, which runs with the simulated cadres in this process (as
@@ -19,6 +20,11 @@ the same bot shell (`build_shell`: same requests, processor, rate limiter) with 
 echoes text, driven the same way with the same number of messages; the ratio says what the
 questionnaire (database transaction, engine, rendering, edit of the previous question) costs.
 
+With --mode webhook the bot runs as `ikk-bot run --webhook-url` does (`WebhookServer`, the
+Updater idle) and the emulator POSTs each update with the secret over up to 40 connections at
+once, one update per cadre at a time (Telegram's default max_connections). "bot RSS" is the bot
+process's resident memory after start-up and its peak (VmHWM) at the end of the run.
+
 The emulator has no flood limit, so the bot-wide 30 messages/s cap is off unless --rate-limit
 is given (with it, throughput is bounded by the cap, not by the bot). PostgreSQL is a throwaway
 cluster with fsync off (`bot.devtools.postgres`), which flatters its writes. Targets (issue 4):
@@ -31,6 +37,7 @@ import argparse
 import asyncio
 import logging
 import signal
+import socket
 import statistics
 import sys
 import tempfile
@@ -61,6 +68,7 @@ from bot.settings import Settings
 from bot.telegram import build_application
 from bot.telegram.application import build_shell
 from bot.telegram.callback_data import Kind, decode
+from bot.telegram.webhook import WebhookOptions, WebhookServer, database_reachable
 from conversations.engine import question_at
 from ikk_core.instrument_io import load_default_instrument
 
@@ -93,6 +101,8 @@ FAMILIES = [
 ]
 FIRST_USER = 700_000
 REPLY_DEADLINE = 120.0
+WEBHOOK_SECRET = "bench_chat-secret"
+WEBHOOK_CONNECTIONS = 40
 
 
 # ------------------------------------------------------------------------------ measuring
@@ -156,6 +166,10 @@ class Run:
     failures: list[str] = field(default_factory=list)
     bot_cpu: float = 0.0
     """CPU seconds the bot process used while polling (start-up left out)."""
+    rss_start_mb: float = float("nan")
+    """Resident memory of the bot process once started (before any cadre acted)."""
+    rss_peak_mb: float = float("nan")
+    """Peak resident memory (VmHWM) of the bot process over the whole run."""
 
     @property
     def answers(self) -> int:
@@ -178,15 +192,28 @@ class Run:
             f"{self.name:<28} {self.answers:>6} answers in {self.seconds:6.2f} s = "
             f"{self.rate:7.1f} answers/s   p50 {self.percentile(50):6.1f} ms   "
             f"p95 {self.percentile(95):6.1f} ms   p99 {self.percentile(99):6.1f} ms   "
-            f"bot CPU {cpu:5.2f} ms/answer{failed}"
+            f"bot CPU {cpu:5.2f} ms/answer   bot RSS {self.rss_start_mb:4.0f} → "
+            f"peak {self.rss_peak_mb:4.0f} MB{failed}"
         )
 
 
 # ------------------------------------------------------------------------------ running
 
 
-async def bot_process(mode: str, api_url: str, database_url: str) -> None:
-    """The bot side (run in a child process): poll the emulator until SIGTERM."""
+def memory_mb(field_name: str) -> float:
+    """A `VmRSS`/`VmHWM` line of /proc/self/status in MB (NaN where there is no /proc)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(f"{field_name}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+async def bot_process(mode: str, transport: str, api_url: str, database_url: str) -> None:
+    """The bot side (run in a child process): poll the emulator, or receive its webhook POSTs
+    when `transport` is a webhook URL, until SIGTERM."""
     logging.basicConfig(level=logging.WARNING)
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -212,36 +239,70 @@ async def bot_process(mode: str, api_url: str, database_url: str) -> None:
     try:
         async with app:
             assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=1)
-            await app.start()
+            server: WebhookServer | None = None
+            if transport == "polling":
+                await app.updater.start_polling(poll_interval=0, timeout=1)
+                await app.start()
+            else:
+                port = int(transport.rsplit(":", 1)[1].split("/", 1)[0])
+                options = WebhookOptions(url=transport, secret_token=WEBHOOK_SECRET, port=port)
+                server = WebhookServer(app, options,
+                                       database_check=lambda: database_reachable(engine))
+                await server.start()
+                await app.start()
+                await server.register()
+            print(f"bot-rss-start {memory_mb('VmRSS'):.1f}", flush=True)
             began = time.process_time()
             await stop.wait()
             print(f"bot-cpu {time.process_time() - began:.6f}", flush=True)
-            await app.updater.stop()
+            print(f"bot-rss-peak {memory_mb('VmHWM'):.1f}", flush=True)
+            if server is not None:
+                await server.stop()
+            else:
+                await app.updater.stop()
             await app.stop()
     finally:
         await engine.dispose()
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 async def with_bot(
-    emulator: TelegramEmulator, mode: str, database_url: str, run: Run, work: Awaitable[Any]
+    emulator: TelegramEmulator,
+    mode: str,
+    transport: str,
+    database_url: str,
+    run: Run,
+    work: Awaitable[Any],
 ) -> None:
-    """Start the bot process, wait until it polls, do `work`, stop it; record the CPU time it
-    spent while polling (start-up imports left out)."""
+    """Start the bot process, wait until it receives updates, do `work`, stop it; record the
+    CPU time it spent meanwhile (start-up imports left out) and its memory."""
+    if transport == "webhook":
+        transport = f"http://127.0.0.1:{free_port()}/hook"
     child = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--bot-process", mode, emulator.url, database_url,
+        sys.executable, __file__, "--bot-process", mode, transport, emulator.url, database_url,
         stdout=asyncio.subprocess.PIPE,
     )
     try:
-        await emulator.wait_for_call("getUpdates", timeout=120)
+        ready = "getUpdates" if transport == "polling" else "setWebhook"
+        await emulator.wait_for_call(ready, timeout=120)
         await work
     finally:
         child.send_signal(signal.SIGTERM)
         emulator.release_pollers()
         output, _ = await child.communicate()
     for line in output.decode().splitlines():
-        if line.startswith("bot-cpu "):
-            run.bot_cpu = float(line.split()[1])
+        name, _, value = line.partition(" ")
+        if name == "bot-cpu":
+            run.bot_cpu = float(value)
+        elif name == "bot-rss-start":
+            run.rss_start_mb = float(value)
+        elif name == "bot-rss-peak":
+            run.rss_peak_mb = float(value)
 
 
 async def seed(url: str, kader: int) -> None:
@@ -278,10 +339,12 @@ async def one_family(probe: ReplyProbe, user: EmulatedUser, n: int, run: Run) ->
         raise AssertionError(f"not submitted: {message.text!r}")
 
 
-async def run_questionnaire(url: str, name: str, kader: int, rate_limit: bool) -> Run:
+async def run_questionnaire(
+    url: str, name: str, kader: int, rate_limit: bool, transport: str
+) -> Run:
     await seed(url, kader)
     run = Run(name)
-    async with TelegramEmulator() as emulator:
+    async with TelegramEmulator(webhook_connections=WEBHOOK_CONNECTIONS) as emulator:
         probe = ReplyProbe(emulator)
         users = [emulator.user(FIRST_USER + n, f"Kader{n}") for n in range(kader)]
 
@@ -297,13 +360,13 @@ async def run_questionnaire(url: str, name: str, kader: int, rate_limit: bool) -
             run.seconds = time.perf_counter() - began
 
         mode = "questionnaire+cap" if rate_limit else "questionnaire"
-        await with_bot(emulator, mode, url, run, everyone())
+        await with_bot(emulator, mode, transport, url, run, everyone())
     return run
 
 
-async def run_echo(kader: int, per_user: int, rate_limit: bool) -> Run:
-    run = Run("echo baseline")
-    async with TelegramEmulator() as emulator:
+async def run_echo(kader: int, per_user: int, rate_limit: bool, transport: str) -> Run:
+    run = Run(f"echo baseline, {transport}")
+    async with TelegramEmulator(webhook_connections=WEBHOOK_CONNECTIONS) as emulator:
         probe = ReplyProbe(emulator)
 
         async def everyone() -> None:
@@ -318,7 +381,7 @@ async def run_echo(kader: int, per_user: int, rate_limit: bool) -> Run:
             run.seconds = time.perf_counter() - began
 
         mode = "echo+cap" if rate_limit else "echo"
-        await with_bot(emulator, mode, "sqlite+aiosqlite:///:memory:", run, everyone())
+        await with_bot(emulator, mode, transport, "sqlite+aiosqlite:///:memory:", run, everyone())
     return run
 
 
@@ -326,22 +389,25 @@ async def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING)
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="ikk-bench-chat-") as folder:
+        print(f"{args.kader} cadres, {args.mode}", flush=True)
         if "sqlite" in args.backends:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            runs.append(await run_questionnaire(url, "questionnaire, SQLite", args.kader,
-                                                args.rate_limit))
+            runs.append(await run_questionnaire(url, f"questionnaire, SQLite, {args.mode}",
+                                                args.kader, args.rate_limit, args.mode))
             print(runs[-1].line(), flush=True)
         if "postgresql" in args.backends:
             try:
                 with throwaway_cluster() as cluster:
                     url = await create_database(cluster, "bench_chat")
-                    runs.append(await run_questionnaire(url, "questionnaire, PostgreSQL",
-                                                        args.kader, args.rate_limit))
+                    runs.append(await run_questionnaire(
+                        url, f"questionnaire, PostgreSQL, {args.mode}", args.kader,
+                        args.rate_limit, args.mode,
+                    ))
                     print(runs[-1].line(), flush=True)
             except PostgresUnavailable as error:
                 print(f"PostgreSQL skipped: {error}")
     per_user = round(statistics.mean(r.answers for r in runs) / args.kader) if runs else 30
-    echo = await run_echo(args.kader, max(per_user, 1), args.rate_limit)
+    echo = await run_echo(args.kader, max(per_user, 1), args.rate_limit, args.mode)
     print(echo.line())
     print()
     for run in runs:
@@ -357,7 +423,7 @@ async def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--bot-process":
+    if len(sys.argv) == 6 and sys.argv[1] == "--bot-process":
         import os
         if os.environ.get("BENCH_PROFILE"):
             import cProfile
@@ -367,8 +433,10 @@ if __name__ == "__main__":
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kader", type=int, default=200, help="concurrent cadres (200)")
-    parser.add_argument("--backends", default="sqlite,postgresql",
+    parser.add_argument("--backends", "--db", default="sqlite,postgresql",
                         help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--mode", choices=("polling", "webhook"), default="polling",
+                        help="how the bot receives updates (polling)")
     parser.add_argument("--rate-limit", action="store_true",
                         help="keep the production cap of 30 messages/s")
     arguments = parser.parse_args()
