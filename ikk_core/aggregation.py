@@ -103,7 +103,9 @@ def _weighted_nanmean(values: FloatArray, weights: FloatArray) -> FloatArray:
         return np.where(total > 0, summed / np.where(total > 0, total, 1.0), np.nan)
 
 
-def _indices(instrument: Instrument, counts: Counts) -> tuple[FloatArray, FloatArray, FloatArray]:
+def area_indices(
+    instrument: Instrument, counts: Counts
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """(indicator values, dimension values, IKK) for every area, as arrays with NaN for no value."""
     with np.errstate(invalid="ignore", divide="ignore"):
         values = np.where(
@@ -138,7 +140,7 @@ def results_from_counts(
     Arrays are turned into Python lists once: building thousands of small result objects from
     numpy scalars one element at a time would cost more than all the arithmetic.
     """
-    values, dims, ikk = _indices(instrument, counts)
+    values, dims, ikk = area_indices(instrument, counts)
     settings = instrument.settings
     threshold = settings.red_threshold
     numerators = counts.numerator.tolist()

@@ -33,8 +33,12 @@ from bot.repositories.scores import (
     periods_with_data,
 )
 from bot.services.context import Actor, ServiceContext, actor_id
-from ikk_core.aggregation import Counts, results_from_counts, rollup_counts
-from ikk_core.aggregation import _indices as area_indices  # vectorised IKK of many areas
+from ikk_core.aggregation import (
+    Counts,
+    area_indices,  # vectorised IKK of many areas
+    results_from_counts,
+    rollup_counts,
+)
 from ikk_core.areas import AreaLevel, ancestors, is_village_code, short_label
 from ikk_core.instrument import Instrument
 from ikk_core.results import AreaResult
