@@ -29,13 +29,10 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -46,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import SessionFactory, create_engine, create_session_factory
 from bot.db.migrate import upgrade
+from bot.devtools.postgres import PostgresCluster, PostgresUnavailable, throwaway_cluster
 from bot.repositories.areas import import_areas_csv, load_demo_areas
 
 T = TypeVar("T")
@@ -55,11 +53,7 @@ SHARED_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 KALSEL_AREAS_CSV = SHARED_DATA_DIR / "wilayah-kalsel-kemendagri-2025.csv"
 
 SKIP_POSTGRES = os.environ.get("IKK_SKIP_POSTGRES") == "1"
-POSTGRES_INSTALL_HINT = (
-    "PostgreSQL server binaries (initdb, pg_ctl) were not found on PATH or in "
-    "/usr/lib/postgresql/*/bin. Install them (Debian/Ubuntu: `apt-get install -y postgresql`) "
-    "or set IKK_SKIP_POSTGRES=1 to run the SQLite half of the suite only."
-)
+POSTGRES_INSTALL_HINT = "Or set IKK_SKIP_POSTGRES=1 to run the SQLite half of the suite only."
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -83,120 +77,17 @@ def run_async(coroutine_factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 # --------------------------------------------------------------------------- PostgreSQL cluster
 
 
-@dataclass(frozen=True)
-class PostgresCluster:
-    """A running throwaway cluster reachable over TCP with trust authentication."""
-
-    host: str
-    port: int
-    user: str
-    base_dir: Path
-    startup_seconds: float
-
-    def url(self, database: str) -> str:
-        """SQLAlchemy async URL of a database in this cluster."""
-        return f"postgresql+asyncpg://{self.user}@{self.host}:{self.port}/{database}"
-
-    def dsn(self, database: str = "postgres") -> str:
-        """Plain libpq/asyncpg DSN (for administrative statements)."""
-        return f"postgresql://{self.user}@{self.host}:{self.port}/{database}"
-
-
-def _find_postgres_binary(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-
-    def version_key(path: Path) -> tuple[int, ...]:
-        version = path.parent.parent.name
-        return tuple(int(part) for part in version.split(".") if part.isdigit())
-
-    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=version_key)
-    return str(candidates[-1]) if candidates else None
-
-
-def _as_postgres_user(command: list[str]) -> list[str]:
-    """PostgreSQL refuses to run as root: drop to the `postgres` user when we are root."""
-    if os.geteuid() != 0:
-        return command
-    if shutil.which("runuser"):
-        return ["runuser", "-u", "postgres", "--", *command]
-    return ["su", "postgres", "-c", subprocess.list2cmdline(command)]
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _run_checked(command: list[str], what: str) -> None:
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"{what} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-        )
-
-
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[PostgresCluster]:
     """Start a private PostgreSQL for this test session; stop it and delete it at the end."""
     if SKIP_POSTGRES:
         pytest.skip("IKK_SKIP_POSTGRES=1")
-    initdb = _find_postgres_binary("initdb")
-    pg_ctl = _find_postgres_binary("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        pytest.fail(POSTGRES_INSTALL_HINT, pytrace=False)
-
-    started = time.perf_counter()
-    base_dir = Path(tempfile.mkdtemp(prefix="ikk-pg-"))
-    data_dir = base_dir / "data"
-    if os.geteuid() == 0:
-        shutil.chown(base_dir, "postgres", "postgres")
-    user = "postgres"
-    running = False
-    try:
-        _run_checked(
-            _as_postgres_user(
-                [initdb, "-D", str(data_dir), "-A", "trust", "-U", user, "-E", "UTF8",
-                 "--locale=C", "--no-sync"]
-            ),
-            "initdb",
-        )
-        for _attempt in range(3):
-            port = _free_port()
-            options = (
-                f"-c listen_addresses=127.0.0.1 -p {port} -k {base_dir} -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-            )
-            result = subprocess.run(
-                _as_postgres_user(
-                    [pg_ctl, "-D", str(data_dir), "-l", str(base_dir / "server.log"),
-                     "-o", options, "-w", "-t", "60", "start"]
-                ),
-                capture_output=True, text=True, timeout=90, check=False,
-            )
-            if result.returncode == 0:
-                running = True
-                break
-        if not running:
-            log = (base_dir / "server.log").read_text(errors="replace")[-2000:]
-            pytest.fail(f"pg_ctl start failed:\n{result.stderr}\n{log}", pytrace=False)
-        yield PostgresCluster(
-            host="127.0.0.1",
-            port=port,
-            user=user,
-            base_dir=base_dir,
-            startup_seconds=time.perf_counter() - started,
-        )
-    finally:
-        if running:
-            subprocess.run(
-                _as_postgres_user([pg_ctl, "-D", str(data_dir), "-m", "immediate", "stop"]),
-                capture_output=True, timeout=60, check=False,
-            )
-        shutil.rmtree(base_dir, ignore_errors=True)
+    with ExitStack() as stack:
+        try:
+            cluster = stack.enter_context(throwaway_cluster())
+        except PostgresUnavailable as exc:
+            pytest.fail(f"{exc}\n{POSTGRES_INSTALL_HINT}", pytrace=False)
+        yield cluster
 
 
 async def _postgres_admin(cluster: PostgresCluster, *statements: str) -> None:
