@@ -25,48 +25,12 @@ from ikk_core.expressions import Value
 from ikk_core.instrument import Instrument
 from ikk_core.instrument_io import load_default_instrument
 from ikk_core.scoring import score_family
-
-#: Questions asked as events: "Ya" means it happened, which scores 0.
-NEGATIVE = frozenset({"KSP1", "KSP2", "KSP3", "KSB5", "KE8"})
-INDICATOR_QUESTIONS = (
-    "LS1", "LS2", "LS3", "KF1", "KF2", "KF3", "KF4", "KF5", "KF6",
-    "KE1", "KE3", "KE4", "KE5", "KE6", "KE7", "KE8",
-    "KSP1", "KSP2", "KSP3", "KSP4", "KSP5", "KSP6",
-    "KSB1", "KSB2", "KSB3", "KSB4", "KSB5", "KSB6",
-)
+from tests.worked_example import FAMILY_A, FAMILY_B, FAMILY_C
 
 
 @pytest.fixture(scope="module")
 def instrument() -> Instrument:
     return load_default_instrument()
-
-
-def _typed(profile: Mapping[str, str], exceptions: Mapping[str, str]) -> dict[str, str]:
-    """What the cadre enters for every question the family could be asked."""
-    entered = dict(profile)
-    for name in INDICATOR_QUESTIONS:
-        entered[name] = "tidak" if name in NEGATIVE else "ya"
-    entered.update(exceptions)
-    return entered
-
-
-FAMILY_A = _typed(
-    {"H_KEPALA": "Ahmad Fauzi", "H_RT": "1", "H_ANGGOTA": "2", "P_PASANGAN": "ya",
-     "P_ANAK": "tidak", "P_LANSIA": "tidak", "P_PENDAPATAN": "2.000.000"},
-    {},
-)
-FAMILY_B = _typed(
-    {"H_KEPALA": "Budi Santoso", "H_RT": "2", "H_ANGGOTA": "5", "P_PASANGAN": "ya",
-     "P_ANAK": "ya", "P_BALITA": "ya", "P_BADUTA": "tidak", "P_LAHIR2": "tidak",
-     "P_SEKOLAH": "ya", "P_LANSIA": "tidak", "P_PENDAPATAN": "2 juta"},
-    {"LS2": "tidak", "KE5": "tidak", "KE8": "ya", "KSP2": "ya"},
-)
-FAMILY_C = _typed(
-    {"H_KEPALA": "Citra Lestari", "H_RT": "3", "H_ANGGOTA": "3", "P_PASANGAN": "tidak",
-     "P_ANAK": "ya", "P_BALITA": "tidak", "P_LAHIR2": "tidak", "P_SEKOLAH": "ya",
-     "P_LANSIA": "ya", "P_PENDAPATAN": "Rp 1.500.000"},
-    {"KF1": "tidak", "KE1": "tidak", "KE6": "tidak"},
-)
 
 
 def _walk(instrument: Instrument, entered: Mapping[str, str]) -> tuple[list[str], dict[str, Value]]:

@@ -16,45 +16,16 @@ from bot.telegram.callback_data import Kind, decode
 from conversations.engine import question_at
 from ikk_core.instrument import Instrument
 from ikk_core.instrument_io import load_default_instrument
+from tests import worked_example as worked
+from tests.worked_example import as_button_labels
 
 INSTRUMENT: Instrument = load_default_instrument()
 
 #: Questions asked as events: "Ya" means it happened, which scores 0.
-NEGATIVE = frozenset({"KSP1", "KSP2", "KSP3", "KSB5", "KE8"})
-INDICATOR_QUESTIONS = (
-    "LS1", "LS2", "LS3", "KF1", "KF2", "KF3", "KF4", "KF5", "KF6",
-    "KE1", "KE3", "KE4", "KE5", "KE6", "KE7", "KE8",
-    "KSP1", "KSP2", "KSP3", "KSP4", "KSP5", "KSP6",
-    "KSB1", "KSB2", "KSB3", "KSB4", "KSB5", "KSB6",
-)
-
-
-def _entered(profile: Mapping[str, str], exceptions: Mapping[str, str]) -> dict[str, str]:
-    entered = dict(profile)
-    for name in INDICATOR_QUESTIONS:
-        entered[name] = "Tidak" if name in NEGATIVE else "Ya"
-    entered.update(exceptions)
-    return entered
-
-
 # The spec's worked example (ikk-instrument-spec.md): yes/no by button, numbers typed.
-FAMILY_A = _entered(
-    {"H_KEPALA": "Ahmad Fauzi", "H_RT": "1", "H_ANGGOTA": "2", "P_PASANGAN": "Ya",
-     "P_ANAK": "Tidak", "P_LANSIA": "Tidak", "P_PENDAPATAN": "2.000.000"},
-    {},
-)
-FAMILY_B = _entered(
-    {"H_KEPALA": "Budi Santoso", "H_RT": "2", "H_ANGGOTA": "5", "P_PASANGAN": "Ya",
-     "P_ANAK": "Ya", "P_BALITA": "Ya", "P_BADUTA": "Tidak", "P_LAHIR2": "Tidak",
-     "P_SEKOLAH": "Ya", "P_LANSIA": "Tidak", "P_PENDAPATAN": "2 juta"},
-    {"LS2": "Tidak", "KE5": "Tidak", "KE8": "Ya", "KSP2": "Ya"},
-)
-FAMILY_C = _entered(
-    {"H_KEPALA": "Citra Lestari", "H_RT": "3", "H_ANGGOTA": "3", "P_PASANGAN": "Tidak",
-     "P_ANAK": "Ya", "P_BALITA": "Tidak", "P_LAHIR2": "Tidak", "P_SEKOLAH": "Ya",
-     "P_LANSIA": "Ya", "P_PENDAPATAN": "Rp 1.500.000"},
-    {"KF1": "Tidak", "KE1": "Tidak", "KE6": "Tidak"},
-)
+FAMILY_A = as_button_labels(worked.FAMILY_A)
+FAMILY_B = as_button_labels(worked.FAMILY_B)
+FAMILY_C = as_button_labels(worked.FAMILY_C)
 # 26 applicable, 21 met for B; 21 applicable, 17 met for C (the spec's hand count).
 EXPECTED_SCORES = {"Ahmad Fauzi": 100.0, "Budi Santoso": 2100 / 26, "Citra Lestari": 1700 / 21}
 
