@@ -296,15 +296,17 @@ class _Checker:
                     )
                 continue
             if located.item.type != wanted:
-                row, column = (
-                    (d.setting_rows.get(key), header) if declared else (located.row, "type")
+                # Point where it is fixed: the settings row of a declared role, else the type.
+                sheet, row, column = (
+                    (SETTINGS, d.setting_rows.get(key), header)
+                    if declared
+                    else (SURVEY, located.row, d.header(SURVEY, "type"))
                 )
-                sheet = SETTINGS if declared else SURVEY
                 self.problems.append(
                     Problem(
                         sheet,
                         row,
-                        column if declared else d.header(SURVEY, "type"),
+                        column,
                         f"pertanyaan '{name}' dipakai sebagai {_ROLE_WHAT[key]} ({key}), jadi "
                         f"jenisnya harus {wanted}, bukan {located.item.type}",
                     )
