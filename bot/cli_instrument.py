@@ -42,7 +42,7 @@ _SUFFIXES = {ExportFormat.xlsx: (".xlsx",), ExportFormat.yaml: (".yaml", ".yml")
 
 
 def summary(instrument: Instrument) -> str:
-    """`ikk-kalsel-default versi 2026.1: 39 pertanyaan, 29 indikator, 5 dimensi`."""
+    """`ikk-kalsel-default versi 2026.2: 39 pertanyaan, 29 indikator, 5 dimensi`."""
     return (
         f"{instrument.id} versi {instrument.version}: {len(instrument.questions)} pertanyaan, "
         f"{len(instrument.indicators)} indikator, {len(instrument.dimensions)} dimensi"

@@ -18,6 +18,11 @@ QuestionType = Literal["select_one", "select_multiple", "integer", "decimal", "t
 #: Names an expression may use without a question of that name. The scorer fills them per family.
 BUILTIN_VARIABLES: frozenset[str] = frozenset({"GARIS_KEMISKINAN"})
 
+#: The questions that identify a family when an instrument does not name its own (settings
+#: `family_head_question`, `rt_question`): the names of the shipped default instrument.
+DEFAULT_HEAD_QUESTION = "H_KEPALA"
+DEFAULT_RT_QUESTION = "H_RT"
+
 
 @dataclass(frozen=True)
 class Text:
@@ -54,6 +59,8 @@ class Settings:
     poverty_lines: Mapping[str, float] = field(default_factory=dict)
     provisional: bool = True
     default_language: str = "id"
+    family_head_question: str = DEFAULT_HEAD_QUESTION
+    rt_question: str = DEFAULT_RT_QUESTION
 
     def poverty_line_for(self, area_code: str | None) -> float:
         """The per-capita poverty line of the kabupaten/kota containing `area_code`.
@@ -110,6 +117,15 @@ class Question:
     warn_message: Text = Text("")
     section: str = ""
     appearance: str = ""
+    short_label: Text = Text("")
+
+    def short(self, lang: str = "id") -> str:
+        """The short label in `lang`, else the full label in `lang` (an English reader gets the
+        English label rather than an Indonesian short one), else the Indonesian short label."""
+        short = self.short_label
+        if lang == "en" and not short.en and self.label.en:
+            return self.label.en
+        return short.get(lang) or self.label.get(lang)
 
     @property
     def answerable(self) -> bool:
@@ -174,6 +190,31 @@ class Instrument:
 
     def has_question(self, name: str) -> bool:
         return any(q.name == name for q in self.questions)
+
+    @property
+    def head_question(self) -> str | None:
+        """The question whose answer names the family's head (None: the instrument asks none).
+
+        Every part of the bot (family names, duplicate detection, demo data) asks here instead of
+        using a literal name, so an instrument may call its identity questions what it likes.
+        """
+        return self._role(self.settings.family_head_question)
+
+    @property
+    def rt_question(self) -> str | None:
+        """The question whose answer is the family's RT number (None: the instrument asks none)."""
+        return self._role(self.settings.rt_question)
+
+    def _role(self, name: str) -> str | None:
+        return name if name and self.has_question(name) else None
+
+    def short_label(self, name: str, lang: str = "id") -> str:
+        """A question's short label (≤ 30 characters in the default instrument) for review cards
+        and tables; the full label when none is set, the name for an unknown question."""
+        try:
+            return self.question(name).short(lang)
+        except KeyError:
+            return name
 
     def choices_for(self, question: Question) -> tuple[Choice, ...]:
         """The options of a select question (empty for other types)."""

@@ -16,6 +16,8 @@ from typing import Generic, TypeVar, cast
 
 from ikk_core.instrument import (
     BUILTIN_VARIABLES,
+    DEFAULT_HEAD_QUESTION,
+    DEFAULT_RT_QUESTION,
     AggregationMethod,
     Band,
     Choice,
@@ -50,6 +52,12 @@ from ikk_core.instrument_tables import (
 
 T = TypeVar("T")
 
+#: Settings that name a survey question by its role, with the type that question must have.
+ROLE_KEYS: Mapping[str, QuestionType] = {
+    "family_head_question": "text",
+    "rt_question": "integer",
+}
+
 #: Names a `${…}` reference can carry: letters, digits and `_`, starting with a letter or `_`.
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _FORM_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -74,6 +82,8 @@ _KNOWN_TYPES_TEXT = (
 )
 _TRUE = frozenset({"yes", "true", "1", "ya", "y", "benar"})
 _FALSE = frozenset({"no", "false", "0", "tidak", "n", "salah"})
+#: The longest short label: one line of a phone screen beside its answer.
+SHORT_LABEL_MAX = 30
 _NAME_RULE = "pakai huruf, angka dan garis bawah (_) saja, diawali huruf, tanpa spasi"
 
 
@@ -95,6 +105,7 @@ class Draft:
     title: Text = field(default_factory=lambda: Text(""))
     settings: Settings = field(default_factory=Settings)
     setting_rows: dict[str, int | None] = field(default_factory=dict)
+    roles_declared: set[str] = field(default_factory=set)
     questions: list[At[Question]] = field(default_factory=list)
     sections: list[At[Section]] = field(default_factory=list)
     choices: dict[str, list[At[Choice]]] = field(default_factory=dict)
@@ -330,6 +341,7 @@ def _parse_survey(draft: Draft, sheet: RawSheet | None, problems: list[Problem])
             label=label,
             list_name=list_name,
             hint=row.translated("hint"),
+            short_label=_short_label(row),
             relevant=row.optional("relevant"),
             constraint=row.optional("constraint"),
             constraint_message=row.translated("constraint_message"),
@@ -355,6 +367,19 @@ def _parse_survey(draft: Draft, sheet: RawSheet | None, problems: list[Problem])
         if grouped.item.code not in known:
             known.add(grouped.item.code)
             draft.sections.append(grouped)
+
+
+def _short_label(row: _Row) -> Text:
+    """`short_label::…`: at most 30 characters, or the review card wraps it into a paragraph."""
+    short = row.translated("short_label")
+    for lang, text in (("id", short.id), ("en", short.en)):
+        if len(text) > SHORT_LABEL_MAX:
+            column = row.translated_column("short_label") if lang == "id" else "short_label::en"
+            row.problem(
+                column,
+                f"label pendek paling banyak {SHORT_LABEL_MAX} huruf, ini {len(text)} huruf",
+            )
+    return short
 
 
 # ---------------------------------------------------------------- the other tables
@@ -614,6 +639,10 @@ def _parse_settings(
             "provisional",
             f"provisional harus yes atau no, bukan '{cell_text(values['provisional'])}'",
         )
+    for key in ROLE_KEYS:
+        # Only a written role is checked against the survey; a default may name no question.
+        if text(key, "", required=False):
+            draft.roles_declared.add(key)
     language = text("default_language", "", required=False) or "id"
     if language not in ("id", "en"):
         bad("default_language", f"bahasa bawaan harus id atau en, bukan '{language}'")
@@ -627,6 +656,10 @@ def _parse_settings(
         poverty_lines=poverty_lines,
         provisional=True if provisional is None else provisional,
         default_language=language,
+        family_head_question=(
+            text("family_head_question", "", required=False) or DEFAULT_HEAD_QUESTION
+        ),
+        rt_question=text("rt_question", "", required=False) or DEFAULT_RT_QUESTION,
     )
 
 

@@ -7,12 +7,15 @@ An instrument file is a set of sheets, each a table with a header row (XLSForm-s
   ``label::Bahasa Indonesia (id)``, ``label::English (en)``, ``hint::…``, ``relevant``,
   ``constraint``, ``constraint_message::…``, ``required`` (yes/no, default yes), ``warn_min``,
   ``warn_max``, ``warn_message::…`` (soft range: outside it the bot asks "Yakin?"), ``section``,
-  ``appearance``.
+  ``appearance``, ``short_label::…`` (optional short name of the question, at most 30
+  characters, shown on the review card; the label is used where it is empty).
 - ``choices``: ``list_name``, ``name``, ``label::…``.
 - ``settings``: one row per setting, columns ``key`` and ``value`` (a ``keterangan`` column is a
   note for people and is ignored). Keys: ``form_id``, ``version``, ``form_title::…``,
   ``aggregation`` (``dimension_mean`` or ``flat_mean``), ``red_threshold``, ``provisional``,
-  ``default_language``, ``poverty_line_default``. A classic XLSForm settings sheet (keys as the
+  ``default_language``, ``poverty_line_default``, ``family_head_question`` and ``rt_question``
+  (the survey questions that name the family's head and its RT; default ``H_KEPALA`` and
+  ``H_RT``). A classic XLSForm settings sheet (keys as the
   header row, values in row 2) is read too.
 - ``bands``: ``kind`` (``ikk`` for the area IKK category, ``family`` for the family score band),
   ``name``, ``label::…``, ``min`` (0–100; each kind starts at 0 and increases strictly).
@@ -41,7 +44,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ikk_core.instrument import Instrument, Text
+from ikk_core.instrument import DEFAULT_HEAD_QUESTION, DEFAULT_RT_QUESTION, Instrument, Text
 from ikk_core.instrument_problems import Problem
 
 Cell = str | int | float | bool | None
@@ -84,6 +87,8 @@ TABLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
         "name",
         "label::id",
         "label::en",
+        "short_label::id",
+        "short_label::en",
         "hint::id",
         "hint::en",
         "relevant",
@@ -136,6 +141,9 @@ SETTING_KEYS: Mapping[str, str] = {
     "provisional": "yes bila daftar indikator masih sementara, no bila sudah resmi.",
     "default_language": "Bahasa bawaan: id atau en.",
     "poverty_line_default": "Garis kemiskinan per orang per bulan (Rp) untuk kabupaten lain.",
+    "family_head_question": "Nama pertanyaan (name) nama kepala keluarga; jenis text. "
+    "Bawaan: H_KEPALA.",
+    "rt_question": "Nama pertanyaan (name) nomor RT; jenis integer. Bawaan: H_RT.",
 }
 #: Keys a classic XLSForm settings sheet may carry that mean nothing here; they are skipped.
 IGNORED_SETTING_KEYS: frozenset[str] = frozenset(
@@ -356,6 +364,12 @@ def _sheet(name: str, rows: Iterable[Mapping[str, Cell]]) -> RawSheet:
     return RawSheet(name, headers, tuple(out))
 
 
+def _role(instrument: Instrument, name: str, default: str) -> str | None:
+    """A role setting as written: left out only when it is the default naming no question
+    (an instrument without identity questions), so loading the export gives it back."""
+    return None if name == default and not instrument.has_question(name) else name
+
+
 def instrument_to_tables(instrument: Instrument) -> RawTables:
     """The tables of an instrument, as both writers lay them out; loading them gives it back."""
     survey = []
@@ -366,6 +380,7 @@ def instrument_to_tables(instrument: Instrument) -> RawTables:
                 "type": type_,
                 "name": q.name,
                 **_texts("label", q.label),
+                **_texts("short_label", q.short_label),
                 **_texts("hint", q.hint),
                 "relevant": q.relevant,
                 "constraint": q.constraint,
@@ -419,6 +434,8 @@ def instrument_to_tables(instrument: Instrument) -> RawTables:
         "provisional": _yes(s.provisional),
         "default_language": s.default_language,
         "poverty_line_default": _number(s.poverty_line_default),
+        "family_head_question": _role(instrument, s.family_head_question, DEFAULT_HEAD_QUESTION),
+        "rt_question": _role(instrument, s.rt_question, DEFAULT_RT_QUESTION),
     }
     settings = tuple(
         SettingEntry(key, display_header(key), values[key], index + 2)

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 
 from ikk_core.expressions import Expression, ExpressionError, compile_expression
 from ikk_core.instrument import BUILTIN_VARIABLES, Instrument, Question
-from ikk_core.instrument_build import At, Draft, build_draft
+from ikk_core.instrument_build import ROLE_KEYS, At, Draft, build_draft
 from ikk_core.instrument_problems import InstrumentError, Problem
 from ikk_core.instrument_tables import (
     CHOICES,
     DIMENSIONS,
     INDICATORS,
     SECTIONS,
+    SETTINGS,
     SHEET_ORDER,
     SURVEY,
     RawTables,
@@ -271,6 +272,46 @@ class _Checker:
                     f"dimensi '{dimension.item.code}' tidak punya indikator di sheet indicators",
                 )
 
+    # ------------------------------------------------------------ identity roles
+
+    def check_roles(self) -> None:
+        """The head-name and RT questions the settings name must exist and have the right type:
+        the bot names families and finds duplicates by them."""
+        d = self.draft
+        for key, wanted in ROLE_KEYS.items():
+            name = getattr(d.settings, key)
+            declared = key in d.roles_declared
+            located = self.by_name.get(name)
+            header = _setting_header(d, key)
+            if located is None:
+                if declared and self.survey_readable:
+                    self.problems.append(
+                        Problem(
+                            SETTINGS,
+                            d.setting_rows.get(key),
+                            header,
+                            f"{key} menyebut '{name}', tetapi tidak ada pertanyaan bernama "
+                            f"'{name}' di sheet survey",
+                        )
+                    )
+                continue
+            if located.item.type != wanted:
+                # Point where it is fixed: the settings row of a declared role, else the type.
+                sheet, row, column = (
+                    (SETTINGS, d.setting_rows.get(key), header)
+                    if declared
+                    else (SURVEY, located.row, d.header(SURVEY, "type"))
+                )
+                self.problems.append(
+                    Problem(
+                        sheet,
+                        row,
+                        column,
+                        f"pertanyaan '{name}' dipakai sebagai {_ROLE_WHAT[key]} ({key}), jadi "
+                        f"jenisnya harus {wanted}, bukan {located.item.type}",
+                    )
+                )
+
     def check_not_empty(self) -> None:
         d, sheets = self.draft, self.draft.tables.sheets
         for sheet, items, what in (
@@ -280,6 +321,17 @@ class _Checker:
         ):
             if sheet in sheets and not items and not sheets[sheet].rows:
                 self.add(sheet, None, None, f"sheet '{sheet}' belum berisi {what}")
+
+
+_ROLE_WHAT = {"family_head_question": "nama kepala keluarga", "rt_question": "nomor RT"}
+
+
+def _setting_header(draft: Draft, key: str) -> str:
+    """The setting's key as the file writes it (the canonical key when it is not written)."""
+    for entry in draft.tables.settings or ():
+        if entry.key == key:
+            return entry.header
+    return key
 
 
 def _plain(value: float) -> str:
@@ -380,6 +432,7 @@ def check_tables(tables: RawTables) -> tuple[Instrument | None, list[Problem]]:
     graph = checker.check_questions()
     checker.check_relevance_order(graph)
     checker.check_indicators()
+    checker.check_roles()
     checker.check_not_empty()
     problems = _sort(problems + checker.problems)
     return (None if problems else _assemble(draft)), problems

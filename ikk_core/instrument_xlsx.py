@@ -49,8 +49,13 @@ _HELP = (
     "pertanyaan di atasnya.",
     "  constraint: syarat jawaban; '.' = jawaban pertanyaan ini, misalnya . >= 1 and . <= 99.",
     "  required: yes atau no. warn_min/warn_max: di luar batas ini bot bertanya 'Yakin?'.",
+    "  short_label: nama pendek pertanyaan (paling banyak 30 huruf) untuk ringkasan jawaban; "
+    "boleh kosong, maka label yang dipakai.",
     "choices: pilihan jawaban per daftar (list_name).",
     "settings: satu baris per pengaturan (key, value).",
+    "  family_head_question dan rt_question: nama (name) pertanyaan nama kepala keluarga "
+    "(jenis text) dan nomor RT (jenis integer). Bot memakainya untuk nama keluarga dan untuk "
+    "menemukan keluarga yang terdata dua kali. Ubah di sini bila nama pertanyaannya diganti.",
     "bands: kategori IKK (kind = ikk) dan kategori keluarga (kind = family), min 0 sampai 100, "
     "urut naik.",
     "poverty_lines: garis kemiskinan per kabupaten/kota; area_code ditulis sebagai teks (63.02).",

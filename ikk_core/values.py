@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from ikk_core.expressions import Value, compile_expression
 from ikk_core.instrument import Choice, Instrument, Question
+from ikk_core.text_safety import UnsafeText, clean_typed_text
 
 #: Typed words that mean a yes/no choice, keyed by the choice name they select.
 CHOICE_SYNONYMS: Mapping[str, frozenset[str]] = {
@@ -36,6 +37,14 @@ _MULTIPLIERS: Mapping[str, int] = {
     "milyar": 1_000_000_000,
     "m": 1_000_000_000,
 }
+#: Typed text with invisible or XML-illegal characters (see `ikk_core.text_safety`).
+_UNSAFE_NAME = (
+    "Nama tidak boleh berisi karakter tak terlihat atau khusus. Ketik nama kepala keluarga "
+    "dengan huruf biasa, misalnya: Budi Santoso."
+)
+_UNSAFE_TEXT = (
+    "Jawaban tidak boleh berisi karakter tak terlihat atau khusus. Ketik dengan huruf biasa."
+)
 _AMOUNT = re.compile(r"^(?P<number>[0-9][0-9.,]*)(?P<unit>[a-z]*)$")
 _THOUSANDS_DOT = re.compile(r"^\d{1,3}(\.\d{3})+$")
 _THOUSANDS_COMMA = re.compile(r"^\d{1,3}(,\d{3}){2,}$")
@@ -137,7 +146,15 @@ def parse_answer(instrument: Instrument, question: Question, raw: object) -> Val
     if question.type == "text":
         # Control characters (NUL above all: PostgreSQL refuses it in text) are never meant.
         printable = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
-        return " ".join(printable.split()) or None
+        if not printable.split():
+            return None
+        try:
+            cleaned = clean_typed_text(printable)
+        except UnsafeText:
+            raise AnswerError(
+                _UNSAFE_NAME if question.name == instrument.head_question else _UNSAFE_TEXT
+            ) from None
+        return " ".join(cleaned.split()) or None
     choices = instrument.choices_for(question)
     if question.type == "select_one":
         name = _match_choice(choices, text)

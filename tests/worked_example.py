@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-NEGATIVE = frozenset({"KSP1", "KSP2", "KSP3", "KSB5", "KE8"})
+NEGATIVE = frozenset({"KF2", "KF3", "KSP1", "KSP2", "KSP3", "KSB5", "KE8"})
 """Questions that ask whether something bad happened: "tidak" meets the indicator."""
 INDICATOR_QUESTIONS = (
     "LS1", "LS2", "LS3", "KF1", "KF2", "KF3", "KF4", "KF5", "KF6",

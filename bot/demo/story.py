@@ -95,11 +95,14 @@ NAMES = {
     PEJABAT_ID: "Pak Hendra (pejabat Kab. Kotabaru)",
 }
 
+DEMO_HEAD_NAME, DEMO_RT = "Mardiansyah Noor", "3"
+"""Typed for the instrument's head-name and RT questions, whatever it calls them."""
 DEMO_FAMILY: Mapping[str, str] = {
-    "H_KEPALA": "Mardiansyah Noor", "H_RT": "3", "H_ANGGOTA": "4", "P_PASANGAN": "Ya",
+    "H_ANGGOTA": "4", "P_PASANGAN": "Ya",
     "P_ANAK": "Ya", "P_BALITA": "Ya", "P_BADUTA": "Tidak", "P_LAHIR2": "Tidak",
     "P_SEKOLAH": "Ya", "P_LANSIA": "Tidak", "P_PENDAPATAN": "3,5 juta",
-    "LS1": "Ya", "LS2": "Ya", "LS3": "Ya", "KF1": "Ya", "KF2": "Ya", "KF3": "Ya", "KF4": "Tidak",
+    "LS1": "Ya", "LS2": "Ya", "LS3": "Ya", "KF1": "Ya", "KF2": "Tidak", "KF3": "Tidak",
+    "KF4": "Tidak",
     "KF5": "Ya", "KF6": "Ya", "KE1": "Ya", "KE3": "Ya", "KE4": "Ya", "KE5": "Ya", "KE6": "Tidak",
     "KE7": "Ya", "KE8": "Tidak", "KSP1": "Tidak", "KSP2": "Tidak", "KSP3": "Tidak",
     "KSP4": "Ya", "KSP5": "Ya", "KSP6": "Ya", "KSB1": "Ya", "KSB2": "Ya", "KSB3": "Ya",
@@ -244,7 +247,8 @@ async def _kader_fills_a_family(world: DemoWorld, code: str) -> None:
         question = question_on(instrument, last)
         if question is None:
             break
-        reply = DEMO_FAMILY[question.name]
+        identity = {instrument.head_question: DEMO_HEAD_NAME, instrument.rt_question: DEMO_RT}
+        reply = identity.get(question.name) or DEMO_FAMILY[question.name]
         if question.type.startswith("select"):
             await world.tap(siti, reply)
         else:

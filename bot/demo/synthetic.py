@@ -68,7 +68,7 @@ SEED = 20050063
 SYNTHETIC_LABEL = "DATA SINTETIS"
 """Shown wherever the synthetic village appears: these families do not exist."""
 
-NEGATIVE = frozenset({"KE8", "KSP1", "KSP2", "KSP3", "KSB5"})
+NEGATIVE = frozenset({"KF2", "KF3", "KE8", "KSP1", "KSP2", "KSP3", "KSB5"})
 """Questions asked as events: "Ya" (it happened) does NOT meet the indicator."""
 
 MEET_SHARE: Mapping[str, float] = {
@@ -89,8 +89,9 @@ _FIRST = ("Ahmad", "Muhammad", "Abdul", "Rahmat", "Saipul", "Jumberi", "Anang", 
           "Rabiatul", "Halimah", "Fitriani", "Masrani", "Yusran", "Junaidi")
 _SECOND = ("Ramli", "Hidayat", "Saleh", "Rahman", "Yusuf", "Hasan", "Arsyad", "Fadillah",
            "Gazali", "Jamhari", "Mansur", "Nafarin", "Rizani", "Syarif", "Wahid", "Zainal")
-_PROFILE = ("H_KEPALA", "H_RT", "H_ANGGOTA", "P_PASANGAN", "P_ANAK", "P_BALITA", "P_BADUTA",
-            "P_LAHIR2", "P_SEKOLAH", "P_LANSIA", "P_PENDAPATAN")
+_PROFILE = ("H_ANGGOTA", "P_PASANGAN", "P_ANAK", "P_BALITA", "P_BADUTA", "P_LAHIR2",
+            "P_SEKOLAH", "P_LANSIA", "P_PENDAPATAN")
+"""Profile questions drawn by `_profile`; the head's name and RT go under the instrument's roles."""
 
 
 def _yes(flag: bool) -> str:
@@ -102,7 +103,15 @@ def _rupiah(amount: int) -> str:
     return f"{amount:,}".replace(",", ".")
 
 
-def _profile(rng: random.Random, name: str) -> dict[str, str]:
+def _identity(instrument: Instrument) -> tuple[str, str]:
+    """The instrument's head-name and RT questions; the demo cannot name families without them."""
+    head, rt = instrument.head_question, instrument.rt_question
+    if head is None or rt is None:
+        raise ValueError("instrumen tidak punya pertanyaan nama kepala keluarga dan nomor RT")
+    return head, rt
+
+
+def _profile(rng: random.Random, name: str, head: str, rt: str) -> dict[str, str]:
     couple = rng.random() < 0.86
     children = rng.random() < (0.74 if couple else 0.45)
     toddler = children and rng.random() < 0.40
@@ -113,7 +122,7 @@ def _profile(rng: random.Random, name: str) -> dict[str, str]:
     members = (2 if couple else 1) + (rng.randint(1, 4) if children else 0)
     members += int(elderly and rng.random() < 0.6)
     entered = {
-        "H_KEPALA": name, "H_RT": str(rng.randint(1, 8)), "H_ANGGOTA": str(members),
+        head: name, rt: str(rng.randint(1, 8)), "H_ANGGOTA": str(members),
         "P_PASANGAN": _yes(couple), "P_ANAK": _yes(children), "P_LANSIA": _yes(elderly),
     }
     if children:
@@ -148,14 +157,15 @@ def draw_families(
 ) -> list[dict[str, str]]:
     """`count` families as a cadre would enter them (question name → typed reply)."""
     rng = random.Random(seed)
-    families = [_profile(rng, name) for name in _names(rng, count)]
+    head, rt = _identity(instrument)
+    families = [_profile(rng, name, head, rt) for name in _names(rng, count)]
     line = instrument.settings.poverty_line_for(village)
     above = _quota(rng, len(families), MEET_SHARE["KE2"])
     for family, rich in zip(families, above, strict=True):
         family["P_PENDAPATAN"] = _rupiah(_income(rng, int(family["H_ANGGOTA"]), line, rich))
     asked = [_indicator_questions(instrument, family) for family in families]
     for question in instrument.questions:
-        if question.name in _PROFILE or not question.answerable:
+        if question.name in {head, rt, *_PROFILE} or not question.answerable:
             continue
         applies = [i for i, names in enumerate(asked) if question.name in names]
         flags = _quota(rng, len(applies), MEET_SHARE.get(question.name, 0.9))
@@ -210,7 +220,8 @@ def stored_answers(instrument: Instrument, entered: Mapping[str, str]) -> dict[s
     }
     kept = dict(walk(instrument, parsed).effective)
     if not is_complete(instrument, kept):
-        raise ValueError(f"keluarga {entered.get('H_KEPALA')!r} belum lengkap")
+        who = entered.get(instrument.head_question or "")
+        raise ValueError(f"keluarga {who!r} belum lengkap")
     return kept
 
 
@@ -256,7 +267,8 @@ async def store_village(
     instrument = ctx.instrument
     survey_period = period if period is not None else ctx.current_period()
     answers = [stored_answers(instrument, entered) for entered in families]
-    if len({str(family["H_KEPALA"]).strip() for family in answers}) != len(answers):
+    head, rt_question = _identity(instrument)
+    if len({str(family[head]).strip() for family in answers}) != len(answers):
         raise ValueError("nama kepala keluarga sintetis harus berbeda semua")
     results = [score_family(instrument, family, village) for family in answers]
 
@@ -265,8 +277,8 @@ async def store_village(
         cadres = [cadre_ids[i % len(cadre_ids)] for i in range(len(answers))]
         family_rows = []
         for family, cadre in zip(answers, cadres, strict=True):
-            name = str(family["H_KEPALA"]).strip()
-            rt = family.get("H_RT")
+            name = str(family[head]).strip()
+            rt = family.get(rt_question)
             family_rows.append({
                 "village_code": village, "period": survey_period, "head_name": name,
                 "head_name_norm": normalize_head_name(name),

@@ -18,7 +18,6 @@ styles), about ten times faster.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from openpyxl.utils import get_column_letter
 from ikk_core.areas import AreaLevel, display_name
 from ikk_core.instrument import Band, Instrument
 from ikk_core.results import AreaResult, IndicatorResult
+from ikk_core.text_safety import xml_safe
 
 __all__ = [
     "NOT_APPLICABLE",
@@ -76,12 +76,11 @@ _METHOD_NAMES = {
     "dimension_mean": "rata-rata indeks dimensi",
     "flat_mean": "rata-rata semua indikator",
 }
-# Characters XML 1.0 cannot carry; openpyxl refuses them, a Telegram name may contain them.
-_ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
-
-
 def _clean(text: str) -> str:
-    return _ILLEGAL.sub("", text)
+    """Text without the characters XML 1.0 cannot carry (C0 controls, lone surrogates,
+    U+FFFE/U+FFFF...): one such character in a stored name would make the whole workbook
+    unreadable, and openpyxl refuses some of them outright."""
+    return xml_safe(text)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ by one cadre and "ahmad" by another.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,22 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import AppUser, Area, Family, Response, ResponseStatus
 from bot.db.types import utcnow
 from ikk_core.areas import AreaLevel, normalize_name, short_label
+from ikk_core.instrument import Instrument
 
 __all__ = [
-    "HEAD_NAME_QUESTION",
-    "RT_QUESTION",
     "TITLE_WORDS",
     "DuplicateCandidate",
     "FamilyLabel",
     "create_family",
     "find_duplicates",
+    "identity_from_answers",
+    "identity_questions",
     "normalize_head_name",
     "set_identity",
 ]
-
-#: The profile questions that identify a family (spec: household profile table).
-HEAD_NAME_QUESTION = "H_KEPALA"
-RT_QUESTION = "H_RT"
 
 #: Forms of address and honorifics written before a name; they do not tell two people apart.
 TITLE_WORDS = frozenset(
@@ -55,6 +53,22 @@ def normalize_head_name(name: str) -> str:
     while len(words) > 1 and words[0] in TITLE_WORDS:
         words.pop(0)
     return " ".join(words)[:_HEAD_NAME_LENGTH]
+
+
+def identity_questions(instrument: Instrument) -> frozenset[str]:
+    """The questions whose answers name the family (the instrument's head-name and RT roles)."""
+    return frozenset(q for q in (instrument.head_question, instrument.rt_question) if q)
+
+
+def identity_from_answers(
+    instrument: Instrument, stored: Mapping[str, str | None]
+) -> tuple[str | None, int | None]:
+    """The head's name and the RT as stored answers give them (None while unanswered)."""
+    head_question, rt_question = instrument.head_question, instrument.rt_question
+    head = stored.get(head_question) if head_question else None
+    rt_text = stored.get(rt_question) if rt_question else None
+    rt = int(rt_text) if rt_text is not None and rt_text.lstrip("-").isdigit() else None
+    return head, rt
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ResponseStatus
 from bot.repositories.families import (
-    HEAD_NAME_QUESTION,
-    RT_QUESTION,
     find_duplicates,
+    identity_from_answers,
+    identity_questions,
     set_identity,
 )
 from bot.repositories.responses import (
@@ -245,10 +245,8 @@ async def _apply(
 
     family = row.family
     duplicate: DuplicateFamily | None = None
-    if {name, *cleared} & {HEAD_NAME_QUESTION, RT_QUESTION}:
-        head = new_stored.get(HEAD_NAME_QUESTION)
-        rt_text = new_stored.get(RT_QUESTION)
-        rt = int(rt_text) if rt_text is not None and rt_text.lstrip("-").isdigit() else None
+    if {name, *cleared} & identity_questions(instrument):
+        head, rt = identity_from_answers(instrument, new_stored)
         await set_identity(session, family.family_id, head, rt)
         family = dataclasses.replace(family, head_name=head or None, rt=rt or None)
         if accepted.changed and head and rt:

@@ -21,7 +21,7 @@ def test_export_xlsx_then_check_passes(tmp_path: Path) -> None:
     checked = runner.invoke(app, ["instrument", "check", str(out)])
     assert checked.exit_code == 0, checked.output
     assert checked.stdout.strip() == (
-        "OK: ikk-kalsel-default versi 2026.1: 39 pertanyaan, 29 indikator, 5 dimensi"
+        "OK: ikk-kalsel-default versi 2026.2: 39 pertanyaan, 29 indikator, 5 dimensi"
     )
 
 

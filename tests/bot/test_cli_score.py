@@ -47,7 +47,7 @@ def test_worked_example_prints_ikk_87_50_and_the_eight_red_indicators() -> None:
     for line in ("83,33", "91,67", "70,83", "100,00"):
         assert line in out
     assert "KF5 ASI eksklusif" in out and "KF6" in out
-    assert "ikk-kalsel-default versi 2026.1" in out and "metode sementara" in out
+    assert "ikk-kalsel-default versi 2026.2" in out and "metode sementara" in out
 
 
 def test_json_output_has_the_documented_structure_with_unrounded_numbers() -> None:
@@ -55,7 +55,7 @@ def test_json_output_has_the_documented_structure_with_unrounded_numbers() -> No
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data) == {"instrument", "areas", "rejected_rows"}
-    assert data["instrument"] == {"id": "ikk-kalsel-default", "version": "2026.1"}
+    assert data["instrument"] == {"id": "ikk-kalsel-default", "version": "2026.2"}
     assert data["rejected_rows"] == []
     [area] = data["areas"]
     assert set(area) == {

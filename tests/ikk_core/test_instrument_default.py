@@ -20,7 +20,7 @@ INDICATORS = {
     "KSP": ["KSP1", "KSP2", "KSP3", "KSP4", "KSP5", "KSP6"],
     "KSB": ["KSB1", "KSB2", "KSB3", "KSB4", "KSB5", "KSB6"],
 }
-NEGATIVE = {"KE8", "KSP1", "KSP2", "KSP3", "KSB5"}
+NEGATIVE = {"KF2", "KF3", "KE8", "KSP1", "KSP2", "KSP3", "KSB5"}
 APPLIES = {
     "P_PASANGAN": {"LS1", "LS3", "KSP1", "KSP5", "KSP6"},
     "P_ANAK": {"LS2", "KF4", "KE8", "KSP2", "KSB6"},
@@ -39,7 +39,7 @@ def instrument() -> Instrument:
 def test_default_instrument_is_identified_and_marked_provisional() -> None:
     inst = instrument()
     assert inst.id == "ikk-kalsel-default"
-    assert inst.version == "2026.1"
+    assert inst.version == "2026.2"
     assert inst.title.id == "Indeks Kualitas Keluarga Kalimantan Selatan (instrumen sementara)"
     assert inst.settings.provisional is True
     assert validate(inst) == []
@@ -141,9 +141,13 @@ def test_indicator_labels_match_the_spec_text() -> None:
     assert inst.question("LS1").label.id == (
         "Apakah pasangan suami-istri memiliki buku nikah / akta perkawinan?"
     )
+    # Issue 11 §9: the event is asked plainly (no double negative, no "bebas dari").
     assert inst.question("KF2").label.id == (
-        "Apakah semua balita dalam keluarga tidak mengalami gizi kurang atau stunting "
-        "(menurut catatan Posyandu)?"
+        "Apakah ada balita yang mengalami gizi kurang atau stunting (menurut catatan Posyandu)?"
+    )
+    assert inst.question("KF3").label.id == (
+        "Apakah ada anggota keluarga dengan penyakit kronis atau disabilitas yang menghambat "
+        "kegiatan sehari-hari?"
     )
     assert inst.question("KE8").label.id == (
         "Apakah ada anak usia 5–17 tahun yang bekerja sehingga sekolahnya terganggu?"
@@ -158,7 +162,7 @@ def test_indicator_labels_match_the_spec_text() -> None:
     )
     names = {i.code: i.name.id for i in inst.indicators}
     assert names["KE4"] == "Kemampuan membiayai pendidikan anak"
-    assert names["KF3"] == "Bebas penyakit kronis dan disabilitas"
+    assert names["KF3"] == "Kesehatan untuk kegiatan sehari-hari"  # issue 11 §9: no "bebas"
     assert names["KSB5"] == "Bebas perkawinan anak"
     assert names["KE2"] == "Pendapatan per kapita"
 

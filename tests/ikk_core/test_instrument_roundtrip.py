@@ -136,7 +136,7 @@ def test_exported_workbook_has_xlsform_sheets_and_headers(tmp_path: Path) -> Non
     assert [c.value for c in book["survey"][2]][:3] == ["text", "H_KEPALA", "Nama kepala keluarga"]
     settings = {row[0]: row[1] for row in book["settings"].iter_rows(min_row=2, values_only=True)}
     assert settings["form_id"] == "ikk-kalsel-default"
-    assert settings["version"] == "2026.1"
+    assert settings["version"] == "2026.2"
     assert settings["red_threshold"] == 75
     indicators = [c.value for c in book["indicators"][1]]
     assert indicators == [

@@ -31,7 +31,7 @@ INSTRUMENT = replace(
 COUPLE: dict[str, Value] = {
     "H_KEPALA": "Siti", "H_RT": 1, "H_ANGGOTA": 2,
     "P_PASANGAN": "ya", "P_ANAK": "tidak", "P_LANSIA": "tidak", "P_PENDAPATAN": 1_500_000,
-    "LS1": "ya", "LS3": "ya", "KF1": "ya", "KF3": "ya", "KE1": "ya", "KE3": "ya", "KE6": "ya",
+    "LS1": "ya", "LS3": "ya", "KF1": "ya", "KF3": "tidak", "KE1": "ya", "KE3": "ya", "KE6": "ya",
     "KE7": "ya", "KSP1": "tidak", "KSP3": "tidak", "KSP4": "ya", "KSP5": "ya", "KSP6": "ya",
     "KSB2": "ya", "KSB3": "ya", "KSB4": "ya", "KSB5": "tidak",
 }
@@ -62,7 +62,7 @@ def test_negative_events_are_inverted() -> None:
 
 
 def test_family_band_follows_the_family_score() -> None:
-    bad = dict(COUPLE, LS1="tidak", LS3="tidak", KF1="tidak", KF3="tidak", KE1="tidak")
+    bad = dict(COUPLE, LS1="tidak", LS3="tidak", KF1="tidak", KF3="ya", KE1="tidak")
     result = score_family(INSTRUMENT, bad, None)
     assert result.score == pytest.approx(100 * 13 / 18)  # 72,2 → sedang
     assert result.band is not None and result.band.name == "sedang"

@@ -33,25 +33,26 @@ from ikk_core.values import parse_answer
 VILLAGE = "63.02.12.2005"
 
 # Family A: couple, no children, no elderly, 2 members, income 2.000.000 (1.000.000 per capita).
-# Every positive question "Ya", every negative one (KSP1, KSP3, KSB5) "Tidak". Questions that do
-# not apply (children, elderly) are not asked, so they are absent.
+# Every positive question "Ya", every negative one (KF3, KSP1, KSP3, KSB5) "Tidak". Questions
+# that do not apply (children, elderly) are not asked, so they are absent.
 FAMILY_A = {
     "H_KEPALA": "Keluarga A", "H_RT": "1", "H_ANGGOTA": "2",
     "P_PASANGAN": "Ya", "P_ANAK": "Tidak", "P_LANSIA": "Tidak", "P_PENDAPATAN": "2.000.000",
     "LS1": "Ya", "LS3": "Ya",
-    "KF1": "Ya", "KF3": "Ya",
+    "KF1": "Ya", "KF3": "Tidak",
     "KE1": "Ya", "KE3": "Ya", "KE6": "Ya", "KE7": "Ya",
     "KSP1": "Tidak", "KSP3": "Tidak", "KSP4": "Ya", "KSP5": "Ya", "KSP6": "Ya",
     "KSB2": "Ya", "KSB3": "Ya", "KSB4": "Ya", "KSB5": "Tidak",
 }
 # Family B: couple; balita Ya, baduta Tidak, birth in 2 years Tidak, school-age Ya; no elderly;
 # 5 members, income 2.000.000 (400.000 per capita). As A, except LS2 Tidak, KE5 Tidak, KE8 Ya
-# (a child works), KSP2 Ya (physical punishment); KF2, KF4, KE4, KSB6 Ya.
+# (a child works), KSP2 Ya (physical punishment); KF4, KE4, KSB6 Ya; KF2 Tidak (no balita
+# undernourished: met).
 FAMILY_B = {
     **FAMILY_A,
     "H_KEPALA": "Keluarga B", "H_ANGGOTA": "5", "P_PENDAPATAN": "2 juta",
     "P_ANAK": "YA", "P_BALITA": "ya", "P_BADUTA": "tidak", "P_LAHIR2": "0", "P_SEKOLAH": "1",
-    "LS2": "Tidak", "KF2": "Ya", "KF4": "Ya", "KE4": "Ya", "KE5": "Tidak", "KE8": "Ya",
+    "LS2": "Tidak", "KF2": "Tidak", "KF4": "Ya", "KE4": "Ya", "KE5": "Tidak", "KE8": "Ya",
     "KSP2": "Ya", "KSB6": "Ya",
 }
 # Family C: no couple; balita Tidak, birth in 2 years Tidak, school-age Ya; elderly Ya;
@@ -62,7 +63,7 @@ FAMILY_C = {
     "P_PASANGAN": "Tidak", "P_ANAK": "Ya", "P_BALITA": "Tidak", "P_LAHIR2": "Tidak",
     "P_SEKOLAH": "Ya", "P_LANSIA": "Ya", "P_PENDAPATAN": "Rp 1.500.000",
     "LS2": "Ya",
-    "KF1": "Tidak", "KF3": "Ya", "KF4": "Ya",
+    "KF1": "Tidak", "KF3": "Tidak", "KF4": "Ya",
     "KE1": "Tidak", "KE3": "Ya", "KE4": "Ya", "KE5": "Ya", "KE6": "Tidak", "KE7": "Ya",
     "KE8": "Tidak",
     "KSP2": "Tidak", "KSP3": "Tidak", "KSP4": "Ya",

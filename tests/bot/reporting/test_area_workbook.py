@@ -118,7 +118,7 @@ def test_every_sheet_names_the_instrument_and_the_period_in_its_header_rows() ->
     for ws in book.worksheets:
         assert "Desa Sampanahan" in ws["A1"].value
         assert ws["A2"].value == (
-            "Instrumen: ikk-kalsel-default versi 2026.1 (metode sementara)"
+            "Instrumen: ikk-kalsel-default versi 2026.2 (metode sementara)"
         )
         assert ws["A3"].value == "Periode: 2026 · dibuat 27 November 2026 18.00 WITA"
 

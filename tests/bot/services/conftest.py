@@ -168,8 +168,10 @@ async def _store_answers(
         )
         response = await session.get(Response, response_id)
         assert response is not None
-        await set_identity(session, response.family_id, str(answers["H_KEPALA"]),
-                           int(answers["H_RT"]))  # type: ignore[arg-type]
+        head, rt = ctx.instrument.head_question, ctx.instrument.rt_question
+        assert head is not None and rt is not None
+        await set_identity(session, response.family_id, str(answers[head]),
+                           int(answers[rt]))  # type: ignore[arg-type]
         response.version += 1
 
     await run_in_transaction(ctx.session_factory, work)

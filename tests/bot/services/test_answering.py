@@ -316,7 +316,7 @@ async def test_a_profile_change_after_submit_audits_every_cleared_answer(world: 
             )
         )
     assert audit == {
-        "P_BALITA": ("ya", "tidak"), "P_BADUTA": ("tidak", None), "KF2": ("ya", None)
+        "P_BALITA": ("ya", "tidak"), "P_BADUTA": ("tidak", None), "KF2": ("tidak", None)
     }
     assert kf2 is None  # no balita any more: KF2 does not apply
 
