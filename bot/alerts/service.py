@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -36,12 +35,14 @@ from bot.alerts.delivery import (
     deliver_rows,
     finish_even_if_cancelled,
 )
+from bot.alerts.owner import owner_is_dead, process_owner
 from bot.alerts.runs import (
     claim_run,
     expire_run,
     finish_run_if_complete,
     open_runs,
     pending_delivery_ids,
+    release_dead_leases,
     release_run,
     run_exists,
     take_run,
@@ -91,7 +92,7 @@ class AlertService:
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     catch_up: timedelta = timedelta(hours=24)
     resume_window: timedelta = timedelta(hours=48)
-    owner: str = field(default_factory=lambda: uuid.uuid4().hex)
+    owner: str = field(default_factory=process_owner)
     _pacer: Pacer | None = None
     _sending: set[int] = field(default_factory=set)
 
@@ -180,9 +181,21 @@ class AlertService:
             period_key, outcome.run_id, True, outcome.deliveries, report, outcome.note
         )
 
+    async def release_dead(self) -> None:
+        """Take back at once the leases of senders that died on this machine (a crash, a
+        SIGKILL): a restarted bot resumes within seconds, not after the lease expires."""
+        released = await release_dead_leases(self.ctx, owner_is_dead)
+        if released.runs or released.rows or released.uncertain:
+            log.warning(
+                "released leases of a dead alert sender: %d runs, %d rows not yet sent, "
+                "%d rows whose request had started (counted uncertain)",
+                released.runs, released.rows, released.uncertain,
+            )
+
     async def resume(self) -> dict[int, DeliveryReport]:
         """Send the pending rows of every unfinished run this process may send now."""
         reports: dict[int, DeliveryReport] = {}
+        await self.release_dead()
         now = self.clock()
         for run in await open_runs(self.ctx):
             if now - run.started_at > self.resume_window:
