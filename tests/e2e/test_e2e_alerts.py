@@ -112,7 +112,8 @@ async def test_the_monday_0800_wita_job_sends_one_alert_per_official_with_their_
     assert (run.alert, run.period_key) == (WEEKLY_ALERT, "2026-W49")
 
     camat = h.emulator.messages(CAMAT_ID)[-1]
-    assert "Peringatan mingguan IKK — 2026-W49" in camat.visible_text
+    assert "Peringatan mingguan IKK — Minggu ke-49, 30 Nov – 6 Des 2026" in camat.visible_text
+    assert "W49" not in camat.visible_text  # never the internal key
     assert "Desa Sepapah" in camat.visible_text and "Batakan" not in camat.visible_text
     assert camat.buttons == [["✅ Sudah dibaca"]]
     tanah_laut = h.emulator.messages(TANAH_LAUT_ID)[-1].visible_text
@@ -274,8 +275,9 @@ async def test_sudah_dibaca_is_stored_and_the_button_disappears(alerts: AlertHar
     assert data is not None
     await camat.tap("✅ Sudah dibaca", message=alert)
     await camat.wait_reply()
-    assert camat.last_callback_answer() is not None
-    assert camat.last_callback_answer().text == "Terima kasih, sudah dicatat dibaca."  # type: ignore[union-attr]
+    answer = camat.last_callback_answer()
+    assert answer is not None
+    assert answer.text == "Terima kasih. Peringatan ini ditandai sudah dibaca."
     assert h.emulator.messages(CAMAT_ID)[-1].buttons == []
     rows = {d.chat_id: d for d in await h.deliveries()}
     assert rows[CAMAT_ID].acknowledged_at is not None
@@ -283,7 +285,7 @@ async def test_sudah_dibaca_is_stored_and_the_button_disappears(alerts: AlertHar
 
     await camat.tap_data(alert.message_id, data)  # an old copy of the button
     await camat.wait_reply()
-    assert camat.last_callback_answer().text == "Sudah tercatat dibaca."  # type: ignore[union-attr]
+    assert camat.last_callback_answer().text == "Peringatan ini telah ditandai sudah dibaca."  # type: ignore[union-attr]
     kotabaru = h.emulator.user(KOTABARU_ID)
     await kotabaru.tap_data(alert.message_id, data)  # someone else's alert
     await kotabaru.wait_reply()
@@ -437,7 +439,8 @@ async def test_status_peringatan_shows_the_last_runs_and_who_cannot_be_reached(
     (status,) = await admin.wait_reply()
     text = status.visible_text
     assert "Status peringatan mingguan" in text and "Jadwal: setiap Senin pukul 08.00 WITA" in text
-    assert "2026-W49 (30/11/2026 08.00) — selesai" in text
+    assert "Minggu ke-49, 30 Nov – 6 Des 2026 (30/11/2026 08.00) — selesai" in text
+    assert "W49" not in text
     assert "terkirim 3 · dibaca 1 · diblokir 1 · gagal 0 · menunggu 0" in text
     assert "Tidak dapat dihubungi" in text and "Bu Kadis Tanah Laut — pejabat, Kab. Tanah Laut" \
         in text

@@ -56,7 +56,8 @@ async def test_the_monday_job_at_0800_wita_sends_the_week_49_alert(world: AlertW
     (run,) = await _runs(world)
     assert run.status is AlertRunStatus.DONE and run.due_at == MONDAY_0800
     (text,) = texts_to(world, "pejabat_kecamatan")
-    assert "Peringatan mingguan IKK — 2026-W49" in text and "Desa Sepapah" in text
+    assert "Peringatan mingguan IKK — Minggu ke-49, 30 Nov – 6 Des 2026" in text
+    assert "Desa Sepapah" in text and "W49" not in text
 
 
 async def test_a_minute_before_0800_the_previous_week_was_done_so_nothing_is_sent(
