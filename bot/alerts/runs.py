@@ -31,18 +31,22 @@ from bot.services.context import ServiceContext
 __all__ = [
     "DEAD_SENDER_ERROR",
     "EXPIRED_ERROR",
+    "EarlierRun",
     "NewDelivery",
     "OpenRun",
     "ReleasedLeases",
     "claim_run",
     "expire_run",
+    "find_run",
     "finish_run_if_complete",
     "open_runs",
     "pending_delivery_ids",
     "release_dead_leases",
     "release_run",
+    "repeat_count",
     "run_exists",
     "take_run",
+    "told_this_week",
 ]
 
 EXPIRED_ERROR = "kedaluwarsa: tidak terkirim sebelum batas waktu pengiriman"
@@ -69,6 +73,19 @@ class OpenRun:
     sender_until: datetime | None
 
 
+@dataclass(frozen=True)
+class EarlierRun:
+    """A run found for a period, with how far it got (what run-now tells the operator)."""
+
+    id: int
+    period_key: str
+    status: AlertRunStatus
+    started_at: datetime
+    finished_at: datetime | None
+    sent: int
+    total: int
+
+
 def _insert_for(session: AsyncSession) -> Any:
     dialect = session.get_bind().dialect.name
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -82,6 +99,71 @@ async def run_exists(ctx: ServiceContext, alert: str, period_key: str) -> bool:
             select(AlertRun.id).where(AlertRun.alert == alert, AlertRun.period_key == period_key)
         )
         return found is not None
+
+    return await ctx.read(work)
+
+
+async def find_run(ctx: ServiceContext, alert: str, period_key: str) -> EarlierRun | None:
+    """The run of `period_key` with its sent and total outbox counts, if it was claimed."""
+
+    async def work(session: AsyncSession) -> EarlierRun | None:
+        run = (
+            await session.scalars(
+                select(AlertRun).where(AlertRun.alert == alert, AlertRun.period_key == period_key)
+            )
+        ).one_or_none()
+        if run is None:
+            return None
+        total, sent = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.sum(case((AlertDelivery.status == DeliveryStatus.SENT, 1), else_=0)),
+                ).where(AlertDelivery.run_id == run.id)
+            )
+        ).one()
+        return EarlierRun(run.id, run.period_key, run.status, run.started_at, run.finished_at,
+                          int(sent or 0), int(total or 0))
+
+    return await ctx.read(work)
+
+
+async def repeat_count(ctx: ServiceContext, alert: str, period_key: str) -> int:
+    """How many forced repeats ("<key>#<n>") of `period_key` were claimed."""
+
+    async def work(session: AsyncSession) -> int:
+        found = await session.scalar(
+            select(func.count()).select_from(AlertRun).where(
+                AlertRun.alert == alert,
+                AlertRun.period_key.startswith(f"{period_key}#", autoescape=True),
+            )
+        )
+        return int(found or 0)
+
+    return await ctx.read(work)
+
+
+async def told_this_week(ctx: ServiceContext, alert: str, week: str) -> set[int]:
+    """Users with an outbox row (sent, or still to send) in any run of `week` ("2026-W49",
+    "2026-W49@63.01", a repeat "2026-W49#2"): a new run of that week must not tell them
+    again."""
+
+    async def work(session: AsyncSession) -> set[int]:
+        rows = await session.scalars(
+            select(AlertDelivery.user_id)
+            .distinct()
+            .join(AlertRun, AlertRun.id == AlertDelivery.run_id)
+            .where(
+                AlertRun.alert == alert,
+                or_(
+                    AlertRun.period_key == week,
+                    AlertRun.period_key.startswith(f"{week}@", autoescape=True),
+                    AlertRun.period_key.startswith(f"{week}#", autoescape=True),
+                ),
+                AlertDelivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.PENDING)),
+            )
+        )
+        return {int(u) for u in rows.all()}
 
     return await ctx.read(work)
 

@@ -452,10 +452,10 @@ def test_the_monday_constant_is_monday_0800_wita() -> None:
     assert datetime.fromisoformat("2026-11-30T00:00:00+00:00") == MONDAY_0800
 
 
-async def test_ikk_bot_alerts_run_now_sends_through_telegram_once_per_minute(
+async def test_ikk_bot_alerts_run_now_sends_a_week_once_and_force_sends_it_again(
     alerts: AlertHarness, migrated_database_url: str
 ) -> None:
-    from typer.testing import CliRunner
+    from typer.testing import CliRunner, Result
 
     from bot.cli import app as cli
 
@@ -467,18 +467,41 @@ async def test_ikk_bot_alerts_run_now_sends_through_telegram_once_per_minute(
         "TELEGRAM_API_URL": h.emulator.url,
     }
     runner = CliRunner()
-    result = await asyncio.to_thread(
-        runner.invoke, cli, ["alerts", "run-now", "--area", "63.02"], env=env
-    )
+
+    async def run_now(*args: str, answer: str | None = None) -> Result:
+        return await asyncio.to_thread(
+            runner.invoke, cli, ["alerts", "run-now", *args], env=env, input=answer
+        )
+
+    result = await run_now("--area", "63.02")
     assert result.exit_code == 0, result.output
-    assert "2 penerima" in result.stdout and "Terkirim 2, diblokir 0, gagal 0" in result.stdout
+    assert "Peringatan Minggu ke-" in result.stdout and "wilayah 63.02: 2 penerima" in result.stdout
+    assert "Terkirim 2, diblokir 0, gagal 0" in result.stdout
     assert h.alerts_received() == {KOTABARU_ID: 1, CAMAT_ID: 1}
-    again = await asyncio.to_thread(
-        runner.invoke, cli, ["alerts", "run-now", "--area", "63.02"], env=env
-    )
+
+    again = await run_now("--area", "63.02")  # the same week: nothing new, and how to force
     assert again.exit_code == 0, again.output
-    if "sudah dijalankan" in again.stdout:  # the same minute: the same manual run, not resent
-        assert h.alerts_received() == {KOTABARU_ID: 1, CAMAT_ID: 1}
-    else:  # the clock passed a minute boundary: a new manual run, sent once more
-        assert h.alerts_received() == {KOTABARU_ID: 2, CAMAT_ID: 2}
-    assert h.emulator.token not in result.output + again.output
+    assert "sudah dikirim" in again.stdout and "(terkirim 2 dari 2 penerima)" in again.stdout
+    assert "Tidak ada yang dikirim lagi." in again.stdout
+    assert "ikk-bot alerts run-now --force --area 63.02" in again.stdout
+    assert h.alerts_received() == {KOTABARU_ID: 1, CAMAT_ID: 1}
+
+    declined = await run_now("--area", "63.02", "--force", answer="n\n")
+    assert declined.exit_code == 1
+    assert "Kirim ulang? [y/N]" in declined.stdout and "Dibatalkan" in declined.stdout
+    assert h.alerts_received() == {KOTABARU_ID: 1, CAMAT_ID: 1}
+
+    forced = await run_now("--area", "63.02", "--force", "--yes")
+    assert forced.exit_code == 0, forced.output
+    assert "kirim ulang ke-2: 2 penerima" in forced.stdout
+    assert h.alerts_received() == {KOTABARU_ID: 2, CAMAT_ID: 2}
+
+    # The whole week now: only the officials not told yet this week.
+    everyone = await run_now()
+    assert everyone.exit_code == 0, everyone.output
+    assert h.alerts_received() == {KOTABARU_ID: 2, CAMAT_ID: 2, TANAH_LAUT_ID: 1, ADMIN_ID: 1}
+    keys = [r.period_key for r in await _runs(h)]
+    assert [k.split("-W")[1][2:] for k in keys] == ["@63.02", "@63.02#2", ""]
+    outputs = result.output + again.output + declined.output + forced.output + everyone.output
+    assert h.emulator.token not in outputs
+    assert "weekly" not in outputs and "-W" not in outputs  # Indonesian, no internal keys
