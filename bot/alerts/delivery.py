@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -172,16 +173,29 @@ class Pacer:
 
     async def acquire(self, chat_id: int) -> float:
         """Wait for a slot to send to `chat_id`; returns the (monotonic) time it was granted."""
+        granted = await self.acquire_then(chat_id, None)
+        assert granted is not None  # nothing to refuse the slot
+        return granted
+
+    async def acquire_then(
+        self, chat_id: int, before_send: Callable[[], Awaitable[bool]] | None
+    ) -> float | None:
+        """`acquire`, running `before_send` (committing that the request starts) inside the
+        slot: the next slot waits for it, and the slot counts from when it is done, so a slow
+        commit cannot bunch messages at Telegram. None (no slot used) when it returns False."""
         lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
             await self._sleep_until(self._chat_next.get(chat_id, float("-inf")))
-            granted = await self._global_slot()
-            self._chat_next[chat_id] = granted + self.per_chat_interval + self.slack
-        if not lock.locked() and len(self._chat_locks) > 10_000:
+            granted = await self._global_slot(before_send)
+            if granted is not None:
+                self._chat_next[chat_id] = granted + self.per_chat_interval + self.slack
+        if granted is not None and not lock.locked() and len(self._chat_locks) > 10_000:
             self._forget_idle_chats(granted)
         return granted
 
-    async def _global_slot(self) -> float:
+    async def _global_slot(
+        self, before_send: Callable[[], Awaitable[bool]] | None = None
+    ) -> float | None:
         async with self._lock:
             while True:
                 now = self._clock()
@@ -191,6 +205,10 @@ class Pacer:
                 if len(self._granted) >= self._capacity:
                     ready = max(ready, self._granted[0] + self._window)
                 if ready <= now:
+                    if before_send is not None:
+                        if not await before_send():
+                            return None
+                        now = self._clock()  # later only loosens the checks above
                     self._granted.append(now)
                     self._last = now
                     return now
@@ -483,11 +501,14 @@ class _RowSender:
             if change is not None:
                 continue
             try:
-                await self.pacer.acquire(row.chat_id)
+                # `sending_since` is committed inside the send slot, right before the request.
+                granted = await self.pacer.acquire_then(
+                    row.chat_id, functools.partial(self.mark_sending, row.id)
+                )
             except asyncio.CancelledError:
                 await _settle(asyncio.ensure_future(self.release(row.id)), 5.0)
                 raise
-            if not await self.mark_sending(row.id):
+            if granted is None:
                 self.count(_Outcome.SKIPPED)  # taken over meanwhile: its new holder sends it
                 row = None
                 continue
