@@ -174,7 +174,8 @@ class Pacer:
     async def acquire(self, chat_id: int) -> float:
         """Wait for a slot to send to `chat_id`; returns the (monotonic) time it was granted."""
         granted = await self.acquire_then(chat_id, None)
-        assert granted is not None  # nothing to refuse the slot
+        if granted is None:  # cannot happen: nothing was asked that could refuse the slot
+            raise RuntimeError("a slot without a check was refused")
         return granted
 
     async def acquire_then(
