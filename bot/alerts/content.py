@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.alerts.runs import NewDelivery
 from bot.alerts.schedule import WEEKLY_ALERT
 from bot.alerts.subscriptions import Subscription, load_subscriptions
+from bot.alerts.weeks import period_label
 from bot.db.models import AlertDelivery, AlertRun, AppUser, DeliveryStatus, Role
 from bot.repositories.scope import Scope
 from bot.services.context import ServiceContext
@@ -197,7 +198,8 @@ async def plan_alerts(
                 sectors=sectors,
             )
             header = DigestHeader(
-                period_key, report.label, report.period, threshold, min_families, sectors
+                period_label(period_key), report.label, report.period, threshold, min_families,
+                sectors,
             )
             rendered = render_digest(digest, header, progress=_progress(report), quiet_weeks=quiet)
             made[key] = (digest, tuple(rendered))

@@ -20,17 +20,21 @@ What each Telegram answer does to a row:
   is tried again, at most `max_attempts` times.
 
 A row is leased (`lease_owner`, `lease_until`) before it is sent, in the same transaction that
-records the previous attempt's outcome (one commit per message). A lease found expired with no
-outcome means its sender died mid-attempt: that attempt counts as uncertain, like a timeout.
-Cancelling the sender (a graceful stop) lets an attempt already on the wire finish and record
-its outcome, and never cuts a transaction short, so only a hard crash can cause the one
-permitted duplicate.
+records the previous attempt's outcome. Once its send slot is granted, `sending_since` is
+committed on its own, right before the HTTP request, and cleared with the outcome. A lease of a
+dead sender (found expired, or released at start-up: `runs.release_dead_leases`) counts as an
+uncertain attempt, like a timeout, ONLY when `sending_since` is set; a row merely leased ahead
+(waiting for its slot, e.g. in a 429 pause) goes back to pending as if never touched, so
+repeated crashes cannot fail officials who were never sent anything. Cancelling the sender (a
+graceful stop) lets an attempt already on the wire finish and record its outcome, and never
+cuts a transaction short, so only a hard crash can cause the one permitted duplicate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -169,16 +173,30 @@ class Pacer:
 
     async def acquire(self, chat_id: int) -> float:
         """Wait for a slot to send to `chat_id`; returns the (monotonic) time it was granted."""
+        granted = await self.acquire_then(chat_id, None)
+        if granted is None:  # cannot happen: nothing was asked that could refuse the slot
+            raise RuntimeError("a slot without a check was refused")
+        return granted
+
+    async def acquire_then(
+        self, chat_id: int, before_send: Callable[[], Awaitable[bool]] | None
+    ) -> float | None:
+        """`acquire`, running `before_send` (committing that the request starts) inside the
+        slot: the next slot waits for it, and the slot counts from when it is done, so a slow
+        commit cannot bunch messages at Telegram. None (no slot used) when it returns False."""
         lock = self._chat_locks.setdefault(chat_id, asyncio.Lock())
         async with lock:
             await self._sleep_until(self._chat_next.get(chat_id, float("-inf")))
-            granted = await self._global_slot()
-            self._chat_next[chat_id] = granted + self.per_chat_interval + self.slack
-        if not lock.locked() and len(self._chat_locks) > 10_000:
+            granted = await self._global_slot(before_send)
+            if granted is not None:
+                self._chat_next[chat_id] = granted + self.per_chat_interval + self.slack
+        if granted is not None and not lock.locked() and len(self._chat_locks) > 10_000:
             self._forget_idle_chats(granted)
         return granted
 
-    async def _global_slot(self) -> float:
+    async def _global_slot(
+        self, before_send: Callable[[], Awaitable[bool]] | None = None
+    ) -> float | None:
         async with self._lock:
             while True:
                 now = self._clock()
@@ -188,6 +206,10 @@ class Pacer:
                 if len(self._granted) >= self._capacity:
                     ready = max(ready, self._granted[0] + self._window)
                 if ready <= now:
+                    if before_send is not None:
+                        if not await before_send():
+                            return None
+                        now = self._clock()  # later only loosens the checks above
                     self._granted.append(now)
                     self._last = now
                     return now
@@ -338,10 +360,12 @@ class _RowSender:
     # -- database --------------------------------------------------------------------------
 
     async def _lease_in(self, session: AsyncSession, row_id: int) -> _Leased | None:
-        """Lease `row_id` if it is pending and nobody else holds it; a lease of another
-        owner found expired means that sender died mid-attempt: one more uncertain attempt."""
+        """Lease `row_id` if it is pending and nobody else holds it. A lease of another
+        owner found expired means that sender died: one more uncertain attempt if its request
+        had started, else its attempt never happened and is not counted again."""
         now = self.clock()
         other = (AlertDelivery.lease_owner.is_not(None)) & (AlertDelivery.lease_owner != self.owner)
+        started = AlertDelivery.sending_since.is_not(None)
         result = await session.execute(
             update(AlertDelivery)
             .where(
@@ -356,8 +380,9 @@ class _RowSender:
             .values(
                 lease_owner=self.owner,
                 lease_until=now + self.policy.lease,
-                attempts=AlertDelivery.attempts + 1,
-                uncertain=AlertDelivery.uncertain + case((other, 1), else_=0),
+                attempts=AlertDelivery.attempts + case((other & ~started, 0), else_=1),
+                uncertain=AlertDelivery.uncertain + case((other & started, 1), else_=0),
+                sending_since=None,
             )
             .returning(
                 AlertDelivery.user_id, AlertDelivery.chat_id, AlertDelivery.parts,
@@ -381,7 +406,7 @@ class _RowSender:
                 await session.execute(
                     update(AlertDelivery)
                     .where(AlertDelivery.id == row_id, AlertDelivery.lease_owner == self.owner)
-                    .values(**change.values)
+                    .values(**{"sending_since": None, **change.values})
                 )
                 if change.unreachable_user is not None:
                     await session.execute(
@@ -402,6 +427,26 @@ class _RowSender:
             None,
         )
         await self.write(row_id, change, None)
+
+    async def mark_sending(self, row_id: int) -> bool:
+        """Commit that the request for `row_id` starts now (False: we no longer hold it)."""
+
+        async def work(session: AsyncSession) -> bool:
+            result = await session.execute(
+                update(AlertDelivery)
+                .where(AlertDelivery.id == row_id, AlertDelivery.lease_owner == self.owner,
+                       AlertDelivery.status == DeliveryStatus.PENDING)
+                .values(sending_since=self.clock())
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+        task = asyncio.ensure_future(self.ctx.write(work))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:  # never cut a transaction; then hand the row back
+            await _settle(task, self.policy.finish_grace)
+            await _settle(asyncio.ensure_future(self.release(row_id)), 5.0)
+            raise
 
     async def guarded_write(
         self, row_id: int | None, change: _Write | None, lease_next: int | None
@@ -457,10 +502,17 @@ class _RowSender:
             if change is not None:
                 continue
             try:
-                await self.pacer.acquire(row.chat_id)
+                # `sending_since` is committed inside the send slot, right before the request.
+                granted = await self.pacer.acquire_then(
+                    row.chat_id, functools.partial(self.mark_sending, row.id)
+                )
             except asyncio.CancelledError:
                 await _settle(asyncio.ensure_future(self.release(row.id)), 5.0)
                 raise
+            if granted is None:
+                self.count(_Outcome.SKIPPED)  # taken over meanwhile: its new holder sends it
+                row = None
+                continue
             change = await self.guarded_attempt(row)
 
     async def guarded_attempt(self, row: _Leased) -> _Write:

@@ -8,18 +8,20 @@ half an outbox, and never a second claim of the same period.
 
 Sending is leased per run (`sender`, `sender_until`): the process holding the lease sends the
 run; another finds it busy and leaves it. A dead sender's lease expires and the run is taken
-over by whoever resumes next.
+over by whoever resumes next; a sender known to be dead (`owner.owner_is_dead`: same machine,
+process gone) has its run and row leases released at once by `release_dead_leases`, so a
+restarted bot resumes within seconds instead of after the lease.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import case, func, insert, or_, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,20 +29,28 @@ from bot.db.models import AlertDelivery, AlertRun, AlertRunStatus, DeliveryStatu
 from bot.services.context import ServiceContext
 
 __all__ = [
+    "DEAD_SENDER_ERROR",
     "EXPIRED_ERROR",
+    "EarlierRun",
     "NewDelivery",
     "OpenRun",
+    "ReleasedLeases",
     "claim_run",
     "expire_run",
+    "find_run",
     "finish_run_if_complete",
     "open_runs",
     "pending_delivery_ids",
+    "release_dead_leases",
     "release_run",
+    "repeat_count",
     "run_exists",
     "take_run",
+    "told_this_week",
 ]
 
 EXPIRED_ERROR = "kedaluwarsa: tidak terkirim sebelum batas waktu pengiriman"
+DEAD_SENDER_ERROR = "proses pengirim berhenti saat pesan dikirim (mungkin sudah terkirim)"
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,19 @@ class OpenRun:
     sender_until: datetime | None
 
 
+@dataclass(frozen=True)
+class EarlierRun:
+    """A run found for a period, with how far it got (what run-now tells the operator)."""
+
+    id: int
+    period_key: str
+    status: AlertRunStatus
+    started_at: datetime
+    finished_at: datetime | None
+    sent: int
+    total: int
+
+
 def _insert_for(session: AsyncSession) -> Any:
     dialect = session.get_bind().dialect.name
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -76,6 +99,71 @@ async def run_exists(ctx: ServiceContext, alert: str, period_key: str) -> bool:
             select(AlertRun.id).where(AlertRun.alert == alert, AlertRun.period_key == period_key)
         )
         return found is not None
+
+    return await ctx.read(work)
+
+
+async def find_run(ctx: ServiceContext, alert: str, period_key: str) -> EarlierRun | None:
+    """The run of `period_key` with its sent and total outbox counts, if it was claimed."""
+
+    async def work(session: AsyncSession) -> EarlierRun | None:
+        run = (
+            await session.scalars(
+                select(AlertRun).where(AlertRun.alert == alert, AlertRun.period_key == period_key)
+            )
+        ).one_or_none()
+        if run is None:
+            return None
+        total, sent = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.sum(case((AlertDelivery.status == DeliveryStatus.SENT, 1), else_=0)),
+                ).where(AlertDelivery.run_id == run.id)
+            )
+        ).one()
+        return EarlierRun(run.id, run.period_key, run.status, run.started_at, run.finished_at,
+                          int(sent or 0), int(total or 0))
+
+    return await ctx.read(work)
+
+
+async def repeat_count(ctx: ServiceContext, alert: str, period_key: str) -> int:
+    """How many forced repeats ("<key>#<n>") of `period_key` were claimed."""
+
+    async def work(session: AsyncSession) -> int:
+        found = await session.scalar(
+            select(func.count()).select_from(AlertRun).where(
+                AlertRun.alert == alert,
+                AlertRun.period_key.startswith(f"{period_key}#", autoescape=True),
+            )
+        )
+        return int(found or 0)
+
+    return await ctx.read(work)
+
+
+async def told_this_week(ctx: ServiceContext, alert: str, week: str) -> set[int]:
+    """Users with an outbox row (sent, or still to send) in any run of `week` ("2026-W49",
+    "2026-W49@63.01", a repeat "2026-W49#2"): a new run of that week must not tell them
+    again."""
+
+    async def work(session: AsyncSession) -> set[int]:
+        rows = await session.scalars(
+            select(AlertDelivery.user_id)
+            .distinct()
+            .join(AlertRun, AlertRun.id == AlertDelivery.run_id)
+            .where(
+                AlertRun.alert == alert,
+                or_(
+                    AlertRun.period_key == week,
+                    AlertRun.period_key.startswith(f"{week}@", autoescape=True),
+                    AlertRun.period_key.startswith(f"{week}#", autoescape=True),
+                ),
+                AlertDelivery.status.in_((DeliveryStatus.SENT, DeliveryStatus.PENDING)),
+            )
+        )
+        return {int(u) for u in rows.all()}
 
     return await ctx.read(work)
 
@@ -237,5 +325,72 @@ async def expire_run(ctx: ServiceContext, run_id: int, *, now: datetime) -> int:
                     sender_until=None)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    return await ctx.write(work)
+
+
+@dataclass(frozen=True)
+class ReleasedLeases:
+    """What `release_dead_leases` gave back."""
+
+    runs: int = 0
+    rows: int = 0
+    """Rows leased ahead but never sent: pending again, as if never touched."""
+    uncertain: int = 0
+    """Rows whose request had started: pending again with one more uncertain attempt."""
+
+
+async def release_dead_leases(
+    ctx: ServiceContext, is_dead: Callable[[str], bool]
+) -> ReleasedLeases:
+    """Release every run and row lease whose owner `is_dead` says is dead. A row counts one
+    uncertain attempt only if its request had started (`sending_since`)."""
+
+    async def owners(session: AsyncSession) -> list[str]:
+        rows = await session.scalars(
+            union(
+                select(AlertDelivery.lease_owner).where(
+                    AlertDelivery.status == DeliveryStatus.PENDING,
+                    AlertDelivery.lease_owner.is_not(None),
+                ),
+                select(AlertRun.sender).where(
+                    AlertRun.status == AlertRunStatus.RUNNING, AlertRun.sender.is_not(None)
+                ),
+            )
+        )
+        return [o for o in rows.all() if o]
+
+    dead = [o for o in await ctx.read(owners) if is_dead(o)]
+    if not dead:
+        return ReleasedLeases()
+
+    async def work(session: AsyncSession) -> ReleasedLeases:
+        held = (AlertDelivery.status == DeliveryStatus.PENDING) & (
+            AlertDelivery.lease_owner.in_(dead)
+        )
+        started = await session.execute(
+            update(AlertDelivery)
+            .where(held, AlertDelivery.sending_since.is_not(None))
+            .values(uncertain=AlertDelivery.uncertain + 1, sending_since=None,
+                    lease_owner=None, lease_until=None, last_error=DEAD_SENDER_ERROR)
+        )
+        ahead = await session.execute(
+            update(AlertDelivery)
+            .where(held)
+            .values(
+                attempts=case((AlertDelivery.attempts > 0, AlertDelivery.attempts - 1), else_=0),
+                lease_owner=None, lease_until=None,
+            )
+        )
+        runs = await session.execute(
+            update(AlertRun)
+            .where(AlertRun.status == AlertRunStatus.RUNNING, AlertRun.sender.in_(dead))
+            .values(sender=None, sender_until=None)
+        )
+        return ReleasedLeases(
+            int(runs.rowcount),  # type: ignore[attr-defined]
+            int(ahead.rowcount),  # type: ignore[attr-defined]
+            int(started.rowcount),  # type: ignore[attr-defined]
+        )
 
     return await ctx.write(work)

@@ -31,6 +31,7 @@ __all__ = [
     "ScheduleError",
     "describe_schedule",
     "system_clock",
+    "zone_word",
 ]
 
 WEEKLY_ALERT: Final = "weekly"
@@ -183,6 +184,11 @@ _DAY_WORDS: Final = {
     "sat": "Sabtu", "sun": "Minggu",
 }
 _ZONE_WORDS: Final = {"Asia/Makassar": "WITA", "Asia/Jakarta": "WIB", "Asia/Jayapura": "WIT"}
+
+
+def zone_word(timezone: str) -> str:
+    """"WITA" for Asia/Makassar (WIB, WIT likewise); any other zone by its name."""
+    return _ZONE_WORDS.get(timezone, timezone)
 
 
 def describe_schedule(cron: str, timezone: str) -> str:

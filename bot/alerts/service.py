@@ -6,7 +6,10 @@ Every entry point asks the database, not the process's memory, what has been don
   due within `catch_up` (default 24 h) and its period is not claimed, plan and claim it; then
   send whatever is pending in unfinished runs. Two processes, a late job and a restart all end
   in the same claim, so a period is sent once.
-- `run_now()`: an operator's manual run with its own period key (minute precision).
+- `run_now()`: an operator's run of the current week (WITA), "2026-W49" or "2026-W49@<area>"
+  for one area. A week already sent (by the schedule or an earlier run-now) is not sent again:
+  the outcome carries the earlier run instead. `force=True` makes a separate repeat run
+  ("2026-W49#2"), so the earlier run's record stays as it was.
 - `resume()`: send the pending rows of unfinished runs; a run not finished within
   `resume_window` (default 48 h) is given up (last week's news is no news).
 
@@ -19,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -36,15 +38,21 @@ from bot.alerts.delivery import (
     deliver_rows,
     finish_even_if_cancelled,
 )
+from bot.alerts.owner import owner_is_dead, process_owner
 from bot.alerts.runs import (
+    EarlierRun,
     claim_run,
     expire_run,
+    find_run,
     finish_run_if_complete,
     open_runs,
     pending_delivery_ids,
+    release_dead_leases,
     release_run,
+    repeat_count,
     run_exists,
     take_run,
+    told_this_week,
 )
 from bot.alerts.schedule import (
     DISABLED,
@@ -53,20 +61,21 @@ from bot.alerts.schedule import (
     Clock,
     system_clock,
 )
+from bot.alerts.weeks import parse_key, week_key
 from bot.services.context import ServiceContext
 from bot.settings import Settings
 
-__all__ = ["AlertService", "RunOutcome", "SenderFactory", "manual_period_key"]
+__all__ = ["AlertService", "RunOutcome", "SenderFactory", "run_now_key"]
 
 log = logging.getLogger(__name__)
 
 SenderFactory = Callable[[], AbstractAsyncContextManager[MessageSender]]
 
 
-def manual_period_key(now: datetime, tz: ZoneInfo, area: str | None = None) -> str:
-    """The key of a manual run: "m-2026-12-03T10:15", with "@<area>" for one area (≤ 32)."""
-    local = now.astimezone(tz)
-    key = "m-" + local.strftime("%Y-%m-%dT%H:%M")
+def run_now_key(now: datetime, tz: ZoneInfo, area: str | None = None) -> str:
+    """The key of a run-now: the current week, "2026-W49", with "@<area>" for one area
+    (at most 8 + 1 + 13 characters, and "#<n>" for a repeat: within the column's 32)."""
+    key = week_key(now, tz)
     return f"{key}@{area}" if area else key
 
 
@@ -80,6 +89,8 @@ class RunOutcome:
     deliveries: int = 0
     report: DeliveryReport | None = None
     note: str = ""
+    earlier: EarlierRun | None = None
+    """run-now: the run that already sent this week (nothing new was sent unless forced)."""
 
 
 @dataclass
@@ -91,7 +102,7 @@ class AlertService:
     policy: DeliveryPolicy = field(default_factory=DeliveryPolicy)
     catch_up: timedelta = timedelta(hours=24)
     resume_window: timedelta = timedelta(hours=48)
-    owner: str = field(default_factory=lambda: uuid.uuid4().hex)
+    owner: str = field(default_factory=process_owner)
     _pacer: Pacer | None = None
     _sending: set[int] = field(default_factory=set)
 
@@ -130,13 +141,24 @@ class AlertService:
         )
 
     async def claim(
-        self, period_key: str, *, area: str | None = None, due_at: datetime | None = None
+        self,
+        period_key: str,
+        *,
+        area: str | None = None,
+        due_at: datetime | None = None,
+        repeat: bool = False,
     ) -> RunOutcome:
-        """Plan and claim `period_key`; `claimed` is False when it was claimed before."""
+        """Plan and claim `period_key`; `claimed` is False when it was claimed before.
+        Officials already told this week by another run (a run-now for their area) are left
+        out, unless this is a `repeat` the operator forced."""
         if await run_exists(self.ctx, WEEKLY_ALERT, period_key):
             return RunOutcome(period_key, None, False, note="sudah dijalankan sebelumnya")
         plans = await self.plan(period_key, area=area)
         deliveries = [d for d in (p.delivery for p in plans) if d is not None]
+        parsed = parse_key(period_key)
+        if not repeat and parsed is not None and parsed.week is not None:
+            already = await told_this_week(self.ctx, WEEKLY_ALERT, parsed.week)
+            deliveries = [d for d in deliveries if d.user_id not in already]
         run_id = await finish_even_if_cancelled(
             claim_run(
                 self.ctx, WEEKLY_ALERT, period_key, deliveries, now=self.clock(), due_at=due_at
@@ -169,20 +191,58 @@ class AlertService:
             outcome.note,
         )
 
-    async def run_now(self, *, area: str | None = None) -> RunOutcome:
-        """A manual run, now, of everyone (or of the officials within `area`)."""
-        period_key = manual_period_key(self.clock(), self.ctx.tz, area)
-        outcome = await self.claim(period_key, area=area)
+    async def sent_before(self, *, area: str | None = None) -> EarlierRun | None:
+        """The run that already covers this week for everyone (or for `area`), if any."""
+        week = week_key(self.clock(), self.ctx.tz)
+        keys = [week] if area is None else [week, f"{week}@{area}"]
+        for key in keys:
+            found = await find_run(self.ctx, WEEKLY_ALERT, key)
+            if found is not None:
+                return found
+        return None
+
+    async def run_now(self, *, area: str | None = None, force: bool = False) -> RunOutcome:
+        """This week's alert, now, to everyone (or to the officials within `area`), unless
+        this week was sent already; `force` sends it again as a separate repeat run."""
+        await self.release_dead()
+        period_key = run_now_key(self.clock(), self.ctx.tz, area)
+        earlier = await self.sent_before(area=area)
+        if earlier is not None and not force:
+            return RunOutcome(period_key, None, False, note="sudah dikirim", earlier=earlier)
+        outcome = await self._claim_now(period_key, area, repeat=earlier is not None)
         if outcome.run_id is None:
             return outcome
         report = await self.send_run(outcome.run_id)
         return RunOutcome(
-            period_key, outcome.run_id, True, outcome.deliveries, report, outcome.note
+            outcome.period_key, outcome.run_id, True, outcome.deliveries, report, outcome.note,
+            earlier,
         )
+
+    async def _claim_now(self, period_key: str, area: str | None, *, repeat: bool) -> RunOutcome:
+        if not repeat:
+            return await self.claim(period_key, area=area)
+        number = 2 + await repeat_count(self.ctx, WEEKLY_ALERT, period_key)
+        for attempt in range(5):  # another operator may repeat at the same moment
+            outcome = await self.claim(f"{period_key}#{number + attempt}", area=area, repeat=True)
+            if outcome.run_id is not None:
+                return outcome
+        return outcome
+
+    async def release_dead(self) -> None:
+        """Take back at once the leases of senders that died on this machine (a crash, a
+        SIGKILL): a restarted bot resumes within seconds, not after the lease expires."""
+        released = await release_dead_leases(self.ctx, owner_is_dead)
+        if released.runs or released.rows or released.uncertain:
+            log.warning(
+                "released leases of a dead alert sender: %d runs, %d rows not yet sent, "
+                "%d rows whose request had started (counted uncertain)",
+                released.runs, released.rows, released.uncertain,
+            )
 
     async def resume(self) -> dict[int, DeliveryReport]:
         """Send the pending rows of every unfinished run this process may send now."""
         reports: dict[int, DeliveryReport] = {}
+        await self.release_dead()
         now = self.clock()
         for run in await open_runs(self.ctx):
             if now - run.started_at > self.resume_window:

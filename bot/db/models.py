@@ -357,7 +357,8 @@ class AlertDelivery(Base):
 
     `parts` is the JSON list of message texts (`parts_sent` of them confirmed by Telegram),
     `snapshot` the JSON of what the alert reported; `lease_owner`/`lease_until` hold the row
-    for the process sending it; `uncertain` counts attempts that may have been delivered.
+    for the process sending it; `uncertain` counts attempts that may have been delivered
+    (only attempts whose request had started: `sending_since`).
     """
 
     __tablename__ = "alert_delivery"
@@ -387,6 +388,9 @@ class AlertDelivery(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(40))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     uncertain: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sending_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Set (committed) right before a part's HTTP request, cleared with its outcome: after a
+    crash only such a row may have reached Telegram and counts as uncertain."""
 
 
 class AlertSubscription(Base):

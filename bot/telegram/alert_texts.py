@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.alerts.status import AlertStatus, RunSummary
 from bot.alerts.subscriptions import Subscription
+from bot.alerts.weeks import run_label
 from bot.db.models import AlertRunStatus
 from bot.telegram.texts import ROLE_NAMES
 from ikk_core.formatting import format_integer, format_value
@@ -40,8 +41,8 @@ OFFICIALS_ONLY: Final = "Peringatan mingguan hanya untuk pejabat dan admin."
 ADMIN_ONLY: Final = "Perintah ini hanya untuk admin (operator DP3A)."
 STALE_BUTTON: Final = "Tombol ini sudah tidak berlaku. Ketik /peringatan untuk membukanya lagi."
 SAVED: Final = "Tersimpan."
-ACKNOWLEDGED: Final = "Terima kasih, sudah dicatat dibaca."
-ACK_ALREADY: Final = "Sudah tercatat dibaca."
+ACKNOWLEDGED: Final = "Terima kasih. Peringatan ini ditandai sudah dibaca."
+ACK_ALREADY: Final = "Peringatan ini telah ditandai sudah dibaca."
 ACK_NOT_YOURS: Final = "Tombol ini bukan untuk Anda."
 
 
@@ -94,9 +95,7 @@ def _when(moment: datetime | None, tz: ZoneInfo) -> str:
 
 
 def _run_lines(run: RunSummary, tz: ZoneInfo) -> list[str]:
-    label = run.period_key if not run.period_key.startswith("m-") else (
-        f"manual {run.period_key[2:]}"
-    )
+    label = run_label(run.period_key)
     when = _when(run.due_at or run.started_at, tz)
     return [
         f"• <b>{escape(label)}</b> ({when}) — {_STATUS_WORDS[run.status]}",

@@ -112,7 +112,8 @@ async def test_the_monday_0800_wita_job_sends_one_alert_per_official_with_their_
     assert (run.alert, run.period_key) == (WEEKLY_ALERT, "2026-W49")
 
     camat = h.emulator.messages(CAMAT_ID)[-1]
-    assert "Peringatan mingguan IKK — 2026-W49" in camat.visible_text
+    assert "Peringatan mingguan IKK — Minggu ke-49, 30 Nov – 6 Des 2026" in camat.visible_text
+    assert "W49" not in camat.visible_text  # never the internal key
     assert "Desa Sepapah" in camat.visible_text and "Batakan" not in camat.visible_text
     assert camat.buttons == [["✅ Sudah dibaca"]]
     tanah_laut = h.emulator.messages(TANAH_LAUT_ID)[-1].visible_text
@@ -274,8 +275,9 @@ async def test_sudah_dibaca_is_stored_and_the_button_disappears(alerts: AlertHar
     assert data is not None
     await camat.tap("✅ Sudah dibaca", message=alert)
     await camat.wait_reply()
-    assert camat.last_callback_answer() is not None
-    assert camat.last_callback_answer().text == "Terima kasih, sudah dicatat dibaca."  # type: ignore[union-attr]
+    answer = camat.last_callback_answer()
+    assert answer is not None
+    assert answer.text == "Terima kasih. Peringatan ini ditandai sudah dibaca."
     assert h.emulator.messages(CAMAT_ID)[-1].buttons == []
     rows = {d.chat_id: d for d in await h.deliveries()}
     assert rows[CAMAT_ID].acknowledged_at is not None
@@ -283,7 +285,7 @@ async def test_sudah_dibaca_is_stored_and_the_button_disappears(alerts: AlertHar
 
     await camat.tap_data(alert.message_id, data)  # an old copy of the button
     await camat.wait_reply()
-    assert camat.last_callback_answer().text == "Sudah tercatat dibaca."  # type: ignore[union-attr]
+    assert camat.last_callback_answer().text == "Peringatan ini telah ditandai sudah dibaca."  # type: ignore[union-attr]
     kotabaru = h.emulator.user(KOTABARU_ID)
     await kotabaru.tap_data(alert.message_id, data)  # someone else's alert
     await kotabaru.wait_reply()
@@ -437,7 +439,8 @@ async def test_status_peringatan_shows_the_last_runs_and_who_cannot_be_reached(
     (status,) = await admin.wait_reply()
     text = status.visible_text
     assert "Status peringatan mingguan" in text and "Jadwal: setiap Senin pukul 08.00 WITA" in text
-    assert "2026-W49 (30/11/2026 08.00) — selesai" in text
+    assert "Minggu ke-49, 30 Nov – 6 Des 2026 (30/11/2026 08.00) — selesai" in text
+    assert "W49" not in text
     assert "terkirim 3 · dibaca 1 · diblokir 1 · gagal 0 · menunggu 0" in text
     assert "Tidak dapat dihubungi" in text and "Bu Kadis Tanah Laut — pejabat, Kab. Tanah Laut" \
         in text
@@ -449,10 +452,10 @@ def test_the_monday_constant_is_monday_0800_wita() -> None:
     assert datetime.fromisoformat("2026-11-30T00:00:00+00:00") == MONDAY_0800
 
 
-async def test_ikk_bot_alerts_run_now_sends_through_telegram_once_per_minute(
+async def test_ikk_bot_alerts_run_now_sends_a_week_once_and_force_sends_it_again(
     alerts: AlertHarness, migrated_database_url: str
 ) -> None:
-    from typer.testing import CliRunner
+    from typer.testing import CliRunner, Result
 
     from bot.cli import app as cli
 
@@ -464,18 +467,41 @@ async def test_ikk_bot_alerts_run_now_sends_through_telegram_once_per_minute(
         "TELEGRAM_API_URL": h.emulator.url,
     }
     runner = CliRunner()
-    result = await asyncio.to_thread(
-        runner.invoke, cli, ["alerts", "run-now", "--area", "63.02"], env=env
-    )
+
+    async def run_now(*args: str, answer: str | None = None) -> Result:
+        return await asyncio.to_thread(
+            runner.invoke, cli, ["alerts", "run-now", *args], env=env, input=answer
+        )
+
+    result = await run_now("--area", "63.02")
     assert result.exit_code == 0, result.output
-    assert "2 penerima" in result.stdout and "Terkirim 2, diblokir 0, gagal 0" in result.stdout
+    assert "Peringatan Minggu ke-" in result.stdout and "wilayah 63.02: 2 penerima" in result.stdout
+    assert "Terkirim 2, diblokir 0, gagal 0" in result.stdout
     assert h.alerts_received() == {KOTABARU_ID: 1, CAMAT_ID: 1}
-    again = await asyncio.to_thread(
-        runner.invoke, cli, ["alerts", "run-now", "--area", "63.02"], env=env
-    )
+
+    again = await run_now("--area", "63.02")  # the same week: nothing new, and how to force
     assert again.exit_code == 0, again.output
-    if "sudah dijalankan" in again.stdout:  # the same minute: the same manual run, not resent
-        assert h.alerts_received() == {KOTABARU_ID: 1, CAMAT_ID: 1}
-    else:  # the clock passed a minute boundary: a new manual run, sent once more
-        assert h.alerts_received() == {KOTABARU_ID: 2, CAMAT_ID: 2}
-    assert h.emulator.token not in result.output + again.output
+    assert "sudah dikirim" in again.stdout and "(terkirim 2 dari 2 penerima)" in again.stdout
+    assert "Tidak ada yang dikirim lagi." in again.stdout
+    assert "ikk-bot alerts run-now --force --area 63.02" in again.stdout
+    assert h.alerts_received() == {KOTABARU_ID: 1, CAMAT_ID: 1}
+
+    declined = await run_now("--area", "63.02", "--force", answer="n\n")
+    assert declined.exit_code == 1
+    assert "Kirim ulang? [y/N]" in declined.stdout and "Dibatalkan" in declined.stdout
+    assert h.alerts_received() == {KOTABARU_ID: 1, CAMAT_ID: 1}
+
+    forced = await run_now("--area", "63.02", "--force", "--yes")
+    assert forced.exit_code == 0, forced.output
+    assert "kirim ulang ke-2: 2 penerima" in forced.stdout
+    assert h.alerts_received() == {KOTABARU_ID: 2, CAMAT_ID: 2}
+
+    # The whole week now: only the officials not told yet this week.
+    everyone = await run_now()
+    assert everyone.exit_code == 0, everyone.output
+    assert h.alerts_received() == {KOTABARU_ID: 2, CAMAT_ID: 2, TANAH_LAUT_ID: 1, ADMIN_ID: 1}
+    keys = [r.period_key for r in await _runs(h)]
+    assert [k.split("-W")[1][2:] for k in keys] == ["@63.02", "@63.02#2", ""]
+    outputs = result.output + again.output + declined.output + forced.output + everyone.output
+    assert h.emulator.token not in outputs
+    assert "weekly" not in outputs and "-W" not in outputs  # Indonesian, no internal keys

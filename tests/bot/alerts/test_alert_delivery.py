@@ -4,6 +4,8 @@ to a row, long alerts in parts, leases, crashes and restarts, acknowledgements."
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import warnings
 from datetime import timedelta
 
@@ -12,6 +14,7 @@ from sqlalchemy import select, update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.alerts.delivery import AckOutcome, acknowledge
+from bot.alerts.owner import process_owner
 from bot.alerts.runs import EXPIRED_ERROR
 from bot.db.models import AlertDelivery, AlertRun, AlertRunStatus, AppUser, DeliveryStatus
 from tests.bot.alerts.conftest import (
@@ -235,7 +238,7 @@ async def test_a_graceful_stop_mid_run_records_what_was_sent_and_a_restart_sends
     assert sorted(receivers) == [201, 202, 301]
 
 
-async def test_a_row_left_leased_by_a_dead_sender_waits_for_the_lease_then_is_retried_once(
+async def test_a_row_left_mid_request_by_a_dead_sender_waits_for_the_lease_then_is_retried_once(
     red: AlertWorld,
 ) -> None:
     world = red
@@ -247,7 +250,7 @@ async def test_a_row_left_leased_by_a_dead_sender_waits_for_the_lease_then_is_re
             update(AlertDelivery)
             .where(AlertDelivery.id == camat_row.id)
             .values(lease_owner="dead-process", lease_until=world.clock.now + timedelta(minutes=2),
-                    attempts=1)
+                    attempts=1, sending_since=world.clock.now)
         )
 
     await world.ctx.write(dead_lease)
@@ -270,7 +273,7 @@ async def test_a_row_interrupted_twice_is_not_sent_a_third_time(red: AlertWorld)
             update(AlertDelivery)
             .where(AlertDelivery.id == camat_row.id)
             .values(lease_owner="dead-process", lease_until=world.clock.now - timedelta(seconds=1),
-                    attempts=2, uncertain=1)
+                    attempts=2, uncertain=1, sending_since=world.clock.now)
         )
 
     await world.ctx.write(interrupted)
@@ -278,6 +281,64 @@ async def test_a_row_interrupted_twice_is_not_sent_a_third_time(red: AlertWorld)
     row = await _row(world, world.people.pejabat_kecamatan)
     assert row.status is DeliveryStatus.FAILED and row.uncertain == 2
     assert chat(world, "pejabat_kecamatan") not in world.sender.attempts
+
+
+async def test_a_row_only_leased_ahead_by_a_dead_sender_is_sent_without_counting_uncertain(
+    red: AlertWorld,
+) -> None:
+    world = red
+    await world.service().claim("2026-W49")
+    camat_row = await _row(world, world.people.pejabat_kecamatan)
+
+    async def leased_ahead(session):  # type: ignore[no-untyped-def]
+        await session.execute(  # waiting for its send slot (a 429 pause) when the process died
+            update(AlertDelivery)
+            .where(AlertDelivery.id == camat_row.id)
+            .values(lease_owner="dead-process", lease_until=world.clock.now - timedelta(seconds=1),
+                    attempts=2, uncertain=1)
+        )
+
+    await world.ctx.write(leased_ahead)
+    await world.service().resume()
+    row = await _row(world, world.people.pejabat_kecamatan)
+    assert row.status is DeliveryStatus.SENT and row.uncertain == 1  # not a second uncertain
+    assert row.attempts == 2 and row.sending_since is None  # the attempt that never happened
+    assert len(world.sender.to(chat(world, "pejabat_kecamatan"))) == 1
+
+
+async def test_leases_of_a_dead_process_on_this_machine_are_released_at_once(
+    red: AlertWorld,
+) -> None:
+    world = red
+    outcome = await world.service().claim("2026-W49")
+    dead = dead_process_owner()
+    alive = process_owner()  # this very process: alive
+    camat = await _row(world, world.people.pejabat_kecamatan)
+    admin = await _row(world, world.people.admin)
+    kotabaru = await _row(world, world.people.pejabat_kotabaru)
+    later = world.clock.now + timedelta(minutes=2)
+
+    async def crashed(session):  # type: ignore[no-untyped-def]
+        await session.execute(update(AlertRun).where(AlertRun.id == outcome.run_id)
+                              .values(sender=dead, sender_until=later))
+        await session.execute(update(AlertDelivery).where(AlertDelivery.id == camat.id).values(
+            lease_owner=dead, lease_until=later, attempts=1, sending_since=world.clock.now))
+        await session.execute(update(AlertDelivery).where(AlertDelivery.id == admin.id).values(
+            lease_owner=dead, lease_until=later, attempts=1))
+        await session.execute(update(AlertDelivery).where(AlertDelivery.id == kotabaru.id)
+                              .values(lease_owner=alive, lease_until=later, attempts=1))
+
+    await world.ctx.write(crashed)
+    await world.service().resume()  # well before the leases expire
+    by_user = {r.user_id: r for r in await deliveries(world, outcome.run_id)}
+    camat_row = by_user[world.people.pejabat_kecamatan]
+    assert camat_row.status is DeliveryStatus.SENT and camat_row.uncertain == 1  # was on the wire
+    admin_row = by_user[world.people.admin]
+    assert admin_row.status is DeliveryStatus.SENT and admin_row.uncertain == 0  # never sent
+    assert admin_row.attempts == 1
+    # A live process's lease is never taken, however the run lease was released.
+    kotabaru_row = by_user[world.people.pejabat_kotabaru]
+    assert kotabaru_row.status is DeliveryStatus.PENDING and kotabaru_row.lease_owner == alive
 
 
 async def test_another_process_holding_the_run_is_left_alone_until_its_lease_expires(
@@ -331,3 +392,13 @@ async def test_the_first_tap_on_sudah_dibaca_is_stored_and_only_the_recipient_ca
     assert await acknowledge(world.ctx, row.id, camat) is AckOutcome.ALREADY
     stored = await _row(world, world.people.pejabat_kecamatan)
     assert stored.acknowledged_at == world.clock.now
+
+
+def dead_process_owner() -> str:
+    """A lease owner of this machine whose process has ended (a child that exited)."""
+    child = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True, text=True, check=True,
+    )
+    machine, _pid, start, tag = process_owner().split(":")
+    return f"{machine}:{int(child.stdout)}:{start}:{tag}"

@@ -110,3 +110,29 @@ def test_questionnaire_buttons_are_not_alert_buttons() -> None:
 def test_the_sector_check_ignores_case_and_spacing() -> None:
     assert buttons.sector_check(" bpjs ") == buttons.sector_check("BPJS")
     assert buttons.sector_check("BPJS") != buttons.sector_check("DP3A")
+
+
+async def test_a_slot_counts_from_when_the_commit_before_the_request_is_done() -> None:
+    pacer = Pacer(10.0, 0.0, slack=0.0)
+
+    async def slow_commit() -> bool:
+        await asyncio.sleep(0.1)
+        return True
+
+    started = time.monotonic()
+    first = await pacer.acquire_then(1, slow_commit)
+    assert first is not None and first >= started + 0.1
+    second = await pacer.acquire(2)
+    assert second - first >= 0.1 - 1e-6  # 1/rate after the request started, not the grant
+
+
+async def test_a_slot_refused_by_the_commit_is_not_used() -> None:
+    pacer = Pacer(1.0, 0.0, slack=0.0)
+
+    async def lost_lease() -> bool:
+        return False
+
+    assert await pacer.acquire_then(1, lost_lease) is None
+    started = time.monotonic()
+    await pacer.acquire(2)
+    assert time.monotonic() - started < 0.5  # no second was spent on the refused slot

@@ -56,7 +56,8 @@ async def test_the_monday_job_at_0800_wita_sends_the_week_49_alert(world: AlertW
     (run,) = await _runs(world)
     assert run.status is AlertRunStatus.DONE and run.due_at == MONDAY_0800
     (text,) = texts_to(world, "pejabat_kecamatan")
-    assert "Peringatan mingguan IKK — 2026-W49" in text and "Desa Sepapah" in text
+    assert "Peringatan mingguan IKK — Minggu ke-49, 30 Nov – 6 Des 2026" in text
+    assert "Desa Sepapah" in text and "W49" not in text
 
 
 async def test_a_minute_before_0800_the_previous_week_was_done_so_nothing_is_sent(
@@ -288,18 +289,63 @@ async def test_blocked_deliveries_do_not_count_as_told(world: AlertWorld) -> Non
     assert "🆕 KF1" in text
 
 
-async def test_run_now_is_its_own_run_and_can_be_limited_to_an_area(world: AlertWorld) -> None:
+async def test_run_now_for_an_area_sends_its_week_once_and_leaves_next_week_alone(
+    world: AlertWorld,
+) -> None:
     await set_village(world, SEPAPAH, RED_SEPAPAH)
     await set_village(world, BATAKAN, RED_BATAKAN)
-    world.clock.now = MONDAY_0800 + timedelta(days=2, hours=2)  # Wednesday 10:00
+    world.clock.now = MONDAY_0800 + timedelta(days=2, hours=2)  # Wednesday 10:00, week 49
     outcome = await world.service().run_now(area="63.01")
-    assert outcome.claimed and outcome.period_key == "m-2026-12-02T10:00@63.01"
+    assert outcome.claimed and outcome.period_key == "2026-W49@63.01"
     assert [m.chat_id for m in world.sender.sent] == [chat(world, "pejabat_tanah_laut")]
-    again = await world.service().run_now(area="63.01")  # same minute: the same run
+    world.clock.advance(hours=3)  # later the same week: nothing new
+    again = await world.service().run_now(area="63.01")
     assert not again.claimed and len(world.sender.sent) == 1
-    # The scheduled week is untouched by a manual run.
+    assert again.earlier is not None and again.earlier.period_key == "2026-W49@63.01"
+    assert (again.earlier.sent, again.earlier.total) == (1, 1)
     world.clock.now = MONDAY_0800 + timedelta(days=7)
     assert (await world.service().run_due()).period_key == "2026-W50"
+
+
+async def test_run_now_after_the_scheduled_week_sends_nothing_and_force_makes_a_separate_run(
+    world: AlertWorld,
+) -> None:
+    await set_village(world, SEPAPAH, RED_SEPAPAH)
+    scheduled = await world.service().run_due()
+    assert len(world.sender.sent) == 3
+    world.clock.advance(days=1)
+    outcome = await world.service().run_now()
+    assert not outcome.claimed and outcome.run_id is None and len(world.sender.sent) == 3
+    assert outcome.earlier is not None and outcome.earlier.id == scheduled.run_id
+    assert outcome.earlier.status is AlertRunStatus.DONE and outcome.earlier.sent == 3
+    assert outcome.earlier.finished_at == MONDAY_0800
+
+    forced = await world.service().run_now(force=True)
+    assert forced.claimed and forced.period_key == "2026-W49#2"
+    assert forced.report is not None and forced.report.sent == 3 and len(world.sender.sent) == 6
+    again = await world.service().run_now(force=True)
+    assert again.period_key == "2026-W49#3"
+    # The scheduled run's record is as it was.
+    runs = await _runs(world)
+    assert [r.period_key for r in runs] == ["2026-W49", "2026-W49#2", "2026-W49#3"]
+    assert runs[0].finished_at == MONDAY_0800
+    first = await deliveries(world, scheduled.run_id)
+    assert len(first) == 3 and {r.sent_at for r in first} == {MONDAY_0800}
+
+
+async def test_the_week_after_an_area_run_now_does_not_tell_that_area_again(
+    world: AlertWorld,
+) -> None:
+    await set_village(world, SEPAPAH, RED_SEPAPAH)
+    await set_village(world, BATAKAN, RED_BATAKAN)
+    world.clock.now = MONDAY_0800 - timedelta(hours=1)  # Monday 07:00, before the schedule
+    await world.service().run_now(area="63.01")
+    assert [m.chat_id for m in world.sender.sent] == [chat(world, "pejabat_tanah_laut")]
+    world.clock.now = MONDAY_0800
+    outcome = await world.service().run_due()
+    assert outcome.claimed and outcome.period_key == "2026-W49" and outcome.deliveries == 3
+    receivers = sorted(m.chat_id for m in world.sender.sent)
+    assert receivers.count(chat(world, "pejabat_tanah_laut")) == 1
 
 
 async def test_a_delivery_stores_its_parts_and_snapshot_and_the_run_is_done(

@@ -149,7 +149,7 @@ async def test_run_now_dry_run_prints_each_officials_message_and_why_others_get_
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     out: str = result.stdout  # type: ignore[attr-defined]
     assert "UJI COBA: tidak ada yang dikirim atau dicatat" in out
-    assert "Kunci periode: m-" in out
+    assert "Periode: Minggu ke-" in out and "-W" not in out
     assert "setiap Senin pukul 08.00 WITA" in out
     assert "minimal 10 keluarga" in out
     assert "Penerima: 3 dari 4 pejabat/admin aktif." in out
@@ -166,7 +166,14 @@ async def test_run_now_dry_run_for_one_area_lists_only_its_officials(world: Aler
     out: str = result.stdout  # type: ignore[attr-defined]
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     assert "Penerima: 1 dari 1 pejabat/admin aktif." in out and "Batakan" in out
-    assert "Pak Camat" not in out and "@63.01" in out
+    assert "Pak Camat" not in out and "wilayah 63.01" in out
+
+
+async def test_run_now_refuses_dry_run_with_force_and_says_why(world: AlertWorld) -> None:
+    result = await asyncio.to_thread(_cli, world, "--dry-run", "--force")
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert "--dry-run dan --force tidak dapat dipakai bersama" in result.stderr  # type: ignore[attr-defined]
+    assert await deliveries(world) == []
 
 
 async def test_run_now_refuses_a_bad_or_unknown_area_code(world: AlertWorld) -> None:
