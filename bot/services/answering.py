@@ -40,6 +40,7 @@ from bot.repositories.responses import (
     StoredAnswers,
     bump_version,
     delete_answers,
+    mark_shown,
     typed_answers,
     upsert_answers,
     write_changes,
@@ -76,6 +77,7 @@ __all__ = [
     "current_position",
     "go_back",
     "open_for_edit",
+    "question_shown",
     "record_answer",
     "skip",
 ]
@@ -97,16 +99,25 @@ async def record_answer(
     update_id: int | None = None,
     *,
     confirmed: bool = False,
+    message_id: int | None = None,
 ) -> Outcome:
     """Store the reply `raw` to `question` (None: the question being asked, for typed text).
 
     `confirmed` answers "Yakin?" with yes: send the outcome's `pending_value` back with it.
+    `message_id` is the chat message of a typed reply: sent before the message that shows the
+    live question (or while that question never reached the chat) it answers something else,
+    so nothing is stored ("unseen") and the question is shown.
     """
 
     async def work(session: AsyncSession) -> Step:
         opened = await open_response(session, actor, response_id, update_id)
         if isinstance(opened, Step):
             return opened
+        if message_id is not None and question is None:
+            row = opened.row
+            if row.typed_before_shown(message_id):
+                return Step("unseen", row, opened.stored, opened.user.language,
+                            message=messages.UNSEEN)
         return await _record(session, ctx, opened, question, raw, expected_version, update_id,
                              confirmed)
 
@@ -367,8 +378,22 @@ async def current_position(
     return finish(ctx, await ctx.read(work))
 
 
+async def question_shown(
+    ctx: ServiceContext, response_id: int, version: int, message_id: int
+) -> bool:
+    """Chat message `message_id` shows the question (or card) of `version`: store it so typed
+    answers are bound to it and a repeated tap knows the kader has it (see `mark_shown`).
+    The position shown came from a call that checked the cadre owns the response."""
+
+    async def work(session: AsyncSession) -> bool:
+        return await mark_shown(session, response_id, version, message_id)
+
+    return await ctx.write(work)
+
+
 async def cancel(ctx: ServiceContext, actor: Actor | int, response_id: int) -> Outcome:
-    """/batal: nothing to undo (every answer is already stored); say so, with the position."""
+    """/jeda (/batal): nothing to undo (every answer is already stored); say so, with the
+    position."""
     shown = await current_position(ctx, actor, response_id)
     if shown.kind != "shown":
         return shown
