@@ -24,7 +24,9 @@ it returns, so the bot replies only about what is stored. The rules:
 from __future__ import annotations
 
 import dataclasses
+import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ResponseStatus
@@ -81,6 +83,8 @@ __all__ = [
     "record_answer",
     "skip",
 ]
+
+log = logging.getLogger(__name__)
 
 _REJECT_KINDS: dict[str, OutcomeKind] = {
     "already_recorded": "already_recorded",
@@ -383,12 +387,21 @@ async def question_shown(
 ) -> bool:
     """Chat message `message_id` shows the question (or card) of `version`: store it so typed
     answers are bound to it and a repeated tap knows the kader has it (see `mark_shown`).
-    The position shown came from a call that checked the cadre owns the response."""
+    The position shown came from a call that checked the cadre owns the response.
+
+    Best effort (False when the database fails): the message is already out, and without the
+    record the kader's next typed answer is only asked again, never misfiled.
+    """
 
     async def work(session: AsyncSession) -> bool:
         return await mark_shown(session, response_id, version, message_id)
 
-    return await ctx.write(work)
+    try:
+        return await ctx.write(work)
+    except SQLAlchemyError:
+        log.warning("could not store message %s as showing response %s", message_id,
+                    response_id, exc_info=True)
+        return False
 
 
 async def cancel(ctx: ServiceContext, actor: Actor | int, response_id: int) -> Outcome:

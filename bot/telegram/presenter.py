@@ -3,11 +3,10 @@
 The chat should read as a clean question-and-answer log with exactly one live keyboard: when a
 question is answered by a tap its message gets "✔️ Ya" and loses its buttons; when the next
 question or the review card is sent, the previous keyboard is removed first. Once a position's
-message is out, `on_shown` stores its message id with the response (typed answers are bound
-to it, and a repeated tap on a recorded answer re-sends the question only when it never
-arrived). Telegram refuses
-an edit that changes nothing ("message is not modified") and edits of deleted messages; both
-only mean the message is already as we want it, so they are ignored.
+message is out, `on_shown` stores its message id with the response: typed answers are bound to
+it, and a repeated tap on a recorded answer re-sends the question only when it never arrived.
+Telegram refuses an edit that changes nothing ("message is not modified") and edits of deleted
+messages; both only mean the message is already as we want it, so they are ignored.
 """
 
 from __future__ import annotations

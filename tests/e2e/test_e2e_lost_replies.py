@@ -77,6 +77,28 @@ async def test_a_tap_on_a_recorded_answer_whose_reply_was_lost_brings_the_next_q
     assert (await stored_answers(harness))["P_PASANGAN"] == "ya"
 
 
+async def test_a_repeated_tap_on_the_last_answer_brings_the_lost_review_card(
+    harness: BotHarness,
+) -> None:
+    siti = await harness.kader(1001)
+    await act(harness, siti, siti.send("/survei"))
+    await answer_until(harness, siti, FAMILY_A, stop_before="KSB5")  # the last question
+    last = siti.last_message()
+    assert last is not None
+    harness.emulator.faults.outage(30, methods=TELEGRAM_DOWN)
+    await siti.tap("Tidak")
+    await harness.settle(timeout=10)
+    harness.emulator.faults.end_outage()
+    assert not [m for m in siti.messages() if "Ringkasan jawaban" in (m.text or "")]
+
+    await siti.tap_data(last.message_id, data_of(last, "Tidak"))
+    await harness.settle()
+
+    card = siti.last_message()
+    assert card is not None and "Ringkasan jawaban" in (card.text or "")
+    assert ["⬅️ Kembali", "✅ Kirim"] in card.buttons
+
+
 async def test_a_repeated_tap_after_a_restart_still_brings_the_lost_question(
     harness: BotHarness,
 ) -> None:

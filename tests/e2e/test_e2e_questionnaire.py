@@ -478,3 +478,30 @@ async def test_a_question_has_one_number_from_its_progress_line_to_the_review_ca
     await act(harness, siti, siti.tap(f"Ubah {numbers['P_ANAK']}"))
     assert current_question(siti) == "P_ANAK"
     assert f"Pertanyaan {numbers['P_ANAK']} dari " in (siti.last_message().text or "")  # type: ignore[union-attr]
+
+
+async def test_typing_the_number_shown_on_the_review_card_opens_that_question(
+    harness: BotHarness,
+) -> None:
+    siti = await started(harness)
+    await answer_until(harness, siti, FAMILY_A)
+    number = edit_label(siti.last_message(), "P_ANAK").removeprefix("Ubah ")
+
+    await act(harness, siti, siti.send("99"))  # no such number: the card again, with why
+    card = siti.last_message()
+    assert card is not None and "Ringkasan jawaban" in (card.text or "")
+    assert "Semua pertanyaan sudah dijawab" in (card.text or "")
+
+    await act(harness, siti, siti.send(number))
+    assert current_question(siti) == "P_ANAK"
+    assert f"Pertanyaan {number} dari " in (siti.last_message().text or "")  # type: ignore[union-attr]
+
+
+async def test_jeda_without_a_family_in_progress_says_how_to_start_or_continue(
+    harness: BotHarness,
+) -> None:
+    siti = await harness.kader(1001)
+    for command in ("/jeda", "/batal"):
+        await siti.send(command)
+        said = (await siti.wait_reply())[-1].text or ""
+        assert "tidak mendata keluarga" in said and "/survei" in said and "/lanjut" in said

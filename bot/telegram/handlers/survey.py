@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import Message, Update
 from telegram.ext import (
     BaseHandler,
@@ -64,15 +63,9 @@ class Survey:
         return Presenter(self.instrument, update, context, tap, on_shown=self.shown)
 
     async def shown(self, position: Position, message_id: int) -> None:
-        """Store which message shows the position. Best effort: the message is already out, and
-        without the record the next typed answer is only asked again (never misfiled)."""
-        try:
-            await answering.question_shown(
-                self.ctx, position.response_id, position.version, message_id
-            )
-        except SQLAlchemyError:
-            log.warning("could not store message %s as shown for response %s", message_id,
-                        position.response_id, exc_info=True)
+        await answering.question_shown(
+            self.ctx, position.response_id, position.version, message_id
+        )
 
     async def claim(self, update: Update) -> bool:
         """Claim an update that no service claims (lists, refusals); False: handled before."""

@@ -7,12 +7,17 @@ something else: nothing is stored ("unseen") and the question is shown. Runs on 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 
+from bot.db.engine import create_engine, create_session_factory
 from bot.db.models import Answer, Response
 from bot.services.answering import current_position, question_shown, record_answer
+from bot.services.context import ServiceContext
 from bot.services.families import start_family
 from bot.services.outcomes import Position
+from ikk_core.instrument_io import load_default_instrument
 from tests.bot.services.conftest import PERIOD, SAMPANAHAN, World, next_update_id
 
 
@@ -137,3 +142,15 @@ async def test_answers_from_outside_the_chat_are_not_bound_to_a_message(world: W
         world.ctx, world.kader, position.response_id, None, "Budi", None, next_update_id()
     )
     assert outcome.kind == "recorded"
+
+
+async def test_a_database_failure_while_noting_a_shown_question_is_not_an_error(
+    tmp_path: Path,
+) -> None:
+    """The message is already out: the bot must not answer it with "Maaf, terjadi gangguan"."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'ikk.db'}")
+    ctx = ServiceContext(create_session_factory(engine), load_default_instrument())
+    try:
+        assert await question_shown(ctx, 1, 1, 10) is False
+    finally:
+        await engine.dispose()
