@@ -8,7 +8,9 @@ it returns, so the bot replies only about what is stored. The rules:
 - Optimistic version: the keyboard carries the response version it was drawn for. A different
   version, or a concurrent change found by ``UPDATE ... WHERE version = :seen``, stores nothing
   and answers "already_recorded" (the same answer is stored: a double tap) or "stale".
-  Typed text carries no version (`expected_version=None`) and answers the current question.
+  Typed text carries no version (`expected_version=None`) and answers the current question,
+  but only if its chat message came after the message that first showed that question
+  (`question_shown` stores its id with the response); otherwise it is "unseen": not stored.
 - Only the response's own cadre writes it, and only while its village is one of hers. Another
   cadre of the same village cannot continue her draft: a draft holds half-asked private answers
   and two people filling one family would fight over the cursor. An official never writes.

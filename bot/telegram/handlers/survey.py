@@ -5,7 +5,8 @@ One callback handler and one text handler dispatch into the services (design, kn
 Telegram update id (the service claims it in its own transaction, so a redelivered update does
 nothing twice) and hands the outcome to the `Presenter`. Buttons carry the response, question
 and version they were drawn for; the services' version check decides whether a tap is the
-answer, a double tap ("Sudah tercatat") or a stale keyboard.
+answer, a double tap ("Sudah tercatat"; the current question is sent again if it never arrived)
+or a stale keyboard. Typed text is bound by its message id to the question the kader saw.
 """
 
 from __future__ import annotations
