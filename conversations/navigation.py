@@ -161,11 +161,34 @@ def is_complete(instrument: Instrument, answers: Answers) -> bool:
     )
 
 
+def total_bound(instrument: Instrument, state: Walk) -> int:
+    """How many questions the family may still be asked in all: the relevant ones, plus every
+    question whose relevance reads a question still open (transitively).
+
+    This is the M of "Pertanyaan N dari sekitar M". Answering only settles questions, so the
+    bound never grows while the kader answers forward (it shrinks when an answer switches
+    questions off); showing only the questions relevant so far would make M grow instead.
+    """
+    relevant = {q.name for q in state.relevant}
+    unsettled = relevant - state.answered
+    count = 0
+    for q in instrument.questions:
+        if not q.answerable:
+            continue
+        if q.name in relevant:
+            count += 1
+        elif q.relevant and compile_expression(q.relevant).refs & unsettled:
+            count += 1
+            unsettled.add(q.name)
+    return count
+
+
 def total_is_exact(instrument: Instrument, state: Walk, shown: str | None = None) -> bool:
     """Whether the count of relevant questions can no longer change with later answers.
 
     It can change while any relevance expression reads a question that is still to be answered
-    (or the one being shown, whose answer may change). Then the progress line says "± 38".
+    (or the one being shown, whose answer may change). Then the progress line says
+    "sekitar 38".
     """
     open_questions = {q.name for q in state.relevant if q.name not in state.answered}
     if shown is not None:

@@ -14,7 +14,7 @@ PHRASES: Mapping[str, Mapping[str, str]] = {
         "id": "Pertanyaan {index} dari {total}",
         "en": "Question {index} of {total}",
     },
-    "about": {"id": "± ", "en": "± "},
+    "about": {"id": "sekitar ", "en": "about "},
     "current_answer": {"id": "Jawaban sekarang: {value}", "en": "Current answer: {value}"},
     "error_line": {"id": "⚠️ {message}", "en": "⚠️ {message}"},
     "skipped": {"id": "(dilewati)", "en": "(skipped)"},

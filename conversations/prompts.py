@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from conversations.display import display_value, is_amount
-from conversations.navigation import Answers, Walk, is_shown, total_is_exact, walk
+from conversations.navigation import Answers, Walk, is_shown, total_bound, total_is_exact, walk
 from conversations.phrases import phrase
 from ikk_core.instrument import Instrument, Question
 
@@ -27,7 +27,8 @@ def _same(text: str) -> str:
 @dataclass(frozen=True)
 class Progress:
     """Position of a question among the relevant ones; `exact` False means later answers may
-    still change `total` (shown as "± 38")."""
+    still change `total`, then the most the family may be asked (shown as "sekitar 38").
+    `index` is the number the review card shows for the same question."""
 
     index: int
     total: int
@@ -36,7 +37,7 @@ class Progress:
     section_name: str
 
     def line(self, lang: str = "id") -> str:
-        """The progress line, e.g. "Pertanyaan 12 dari ± 38 · Ketahanan Fisik"."""
+        """The progress line, e.g. "Pertanyaan 12 dari sekitar 38 · Ketahanan Fisik"."""
         total = f"{'' if self.exact else phrase('about', lang)}{self.total}"
         text = phrase("progress", lang, index=self.index, total=total)
         return f"{text} · {self.section_name}" if self.section_name else text
@@ -157,10 +158,11 @@ def _progress(instrument: Instrument, state: Walk, question: Question, lang: str
     if position is None:
         raise ValueError(f"{question.name} is not relevant given the answers")
     name = instrument.section_name(question.section, lang) if question.section else ""
+    exact = total_is_exact(instrument, state, question.name)
     return Progress(
         index=position + 1,
-        total=len(state.relevant),
-        exact=total_is_exact(instrument, state, question.name),
+        total=len(state.relevant) if exact else total_bound(instrument, state),
+        exact=exact,
         section_code=question.section,
         section_name=name,
     )

@@ -1,7 +1,9 @@
 """The review card: every answer of the family by section, numbered, before "✅ Kirim".
 
-Items carry the question's stable short number (its row in the instrument), so the shell's
-"Ubah 12" buttons fit in compact callback data and mean the same question for every family.
+An item shows the number the question had in "Pertanyaan N dari M" (its place among the
+questions asked), so the card, its "Ubah N" buttons and the progress line count the same way.
+Items also carry the question's stable short number (its row in the instrument) for the
+buttons' compact callback data, which must mean the same question for every family.
 Telegram refuses texts over 4096 characters, so `render_review` splits the card between items,
 never inside one, repeating the section name with "(lanjutan)" when a section continues.
 """
@@ -30,12 +32,14 @@ def _same(text: str) -> str:
 
 @dataclass(frozen=True)
 class ReviewItem:
-    """One answered question: `index` is its stable short number (see `question_index`)."""
+    """One answered question: `number` is what the kader sees (its N in "Pertanyaan N"),
+    `index` its stable short number for callback data (see `question_index`)."""
 
     index: int
     question: str
     label: str
     value: str
+    number: int
 
 
 @dataclass(frozen=True)
@@ -77,9 +81,9 @@ def review(instrument: Instrument, answers: Answers, lang: str = "id") -> Review
             name = instrument.section_name(code, lang) if code else ""
             sections.append(ReviewSection(code, name, tuple(items)))
 
-    shown = [q for q in state.relevant if q.name in state.answered]
-    labels = distinct_short_labels([q.label.get(lang) for q in shown], LABEL_LENGTH)
-    for q, label in zip(shown, labels, strict=True):
+    shown = [(n, q) for n, q in enumerate(state.relevant, start=1) if q.name in state.answered]
+    labels = distinct_short_labels([q.label.get(lang) for _, q in shown], LABEL_LENGTH)
+    for (number, q), label in zip(shown, labels, strict=True):
         if q.section != code:
             close()
             code, items = q.section, []
@@ -89,6 +93,7 @@ def review(instrument: Instrument, answers: Answers, lang: str = "id") -> Review
                 question=q.name,
                 label=label,
                 value=display_value(instrument, q, answers.get(q.name), lang),
+                number=number,
             )
         )
     close()
@@ -96,7 +101,7 @@ def review(instrument: Instrument, answers: Answers, lang: str = "id") -> Review
 
 
 def _item_line(item: ReviewItem, escape: Callable[[str], str], value: str | None = None) -> str:
-    return escape(f"{item.index}. {item.label}: {item.value if value is None else value}")
+    return escape(f"{item.number}. {item.label}: {item.value if value is None else value}")
 
 
 def _fitted(item: ReviewItem, escape: Callable[[str], str], room: int) -> str:

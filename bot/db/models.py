@@ -236,6 +236,10 @@ class Response(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     family_score_pct: Mapped[float | None] = mapped_column(Float)
     family_band: Mapped[str | None] = mapped_column(String(16))
+    # The chat message that first showed the live question of version `live_version` (None:
+    # the current version was never shown): binds typed answers to what the kader saw.
+    live_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    live_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class Answer(Base):

@@ -53,6 +53,7 @@ __all__ = [
     "load_answers_of",
     "load_own_response",
     "load_response",
+    "mark_shown",
     "own_responses",
     "typed_answers",
     "upsert_answers",
@@ -111,6 +112,18 @@ class ResponseRow:
     instrument_id: str
     instrument_version: str
     family: FamilyLabel
+    live_message_id: int | None = None
+    live_version: int | None = None
+
+    @property
+    def on_screen(self) -> bool:
+        """Whether the chat has shown this version's question (or card) to the kader."""
+        return self.live_version is not None and self.live_version == self.version
+
+    def typed_before_shown(self, message_id: int) -> bool:
+        """Whether a text with `message_id` cannot answer the live question: it was sent before
+        the message that shows it, or that question never reached the chat."""
+        return not self.on_screen or message_id <= (self.live_message_id or 0)
 
     @property
     def ever_submitted(self) -> bool:
@@ -132,6 +145,8 @@ def _row(response: Response, family: Family, name: str, level: Any) -> ResponseR
         instrument_id=response.instrument_id,
         instrument_version=response.instrument_version,
         family=FamilyLabel.of(family, name, level),
+        live_message_id=response.live_message_id,
+        live_version=response.live_version,
     )
 
 
@@ -179,6 +194,8 @@ _OWN_RESPONSE = (
         Response.family_band,
         Response.instrument_id,
         Response.instrument_version,
+        Response.live_message_id,
+        Response.live_version,
         Family.id,
         Family.village_code,
         Family.rt,
@@ -223,7 +240,8 @@ async def load_own_response(
         return None
     first = rows[0]
     (rid, version, status, cadre_id, cursor, submitted_at, updated_at, pct, band, iid, iver,
-     family_id, village, rt, head, period, area_name, area_level, language, _, _) = first
+     live_message_id, live_version, family_id, village, rt, head, period, area_name, area_level,
+     language, _, _) = first
     row = ResponseRow(
         id=rid,
         version=version,
@@ -245,6 +263,8 @@ async def load_own_response(
             head_name=head or None,
             period=period,
         ),
+        live_message_id=live_message_id,
+        live_version=live_version,
     )
     stored = {r[-2]: r[-1] for r in rows if r[-2] is not None}
     return Writer(id=user_id, language=language or "id"), row, stored
@@ -380,6 +400,26 @@ async def bump_version(
     )
     # rowcount of a plain UPDATE is exact on every driver used (no RETURNING: one round trip
     # less on the hot path).
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+async def mark_shown(
+    session: AsyncSession, response_id: int, version: int, message_id: int
+) -> bool:
+    """Record that chat message `message_id` shows the question of `version`, unless that
+    version was shown before (a typed answer only has to follow its FIRST showing) or the
+    response moved on meanwhile. Not a change of the response: the version stays."""
+    result = await session.execute(
+        update(Response)
+        .where(
+            Response.id == response_id,
+            Response.version == version,
+            (Response.live_version.is_(None)) | (Response.live_version != version),
+        )
+        # updated_at stays: showing a question changes no answer (onupdate would bump it).
+        .values(live_message_id=message_id, live_version=version,
+                updated_at=Response.updated_at)
+    )
     return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 

@@ -8,7 +8,9 @@ it returns, so the bot replies only about what is stored. The rules:
 - Optimistic version: the keyboard carries the response version it was drawn for. A different
   version, or a concurrent change found by ``UPDATE ... WHERE version = :seen``, stores nothing
   and answers "already_recorded" (the same answer is stored: a double tap) or "stale".
-  Typed text carries no version (`expected_version=None`) and answers the current question.
+  Typed text carries no version (`expected_version=None`) and answers the current question,
+  but only if its chat message came after the message that first showed that question
+  (`question_shown` stores its id with the response); otherwise it is "unseen": not stored.
 - Only the response's own cadre writes it, and only while its village is one of hers. Another
   cadre of the same village cannot continue her draft: a draft holds half-asked private answers
   and two people filling one family would fight over the cursor. An official never writes.
@@ -24,7 +26,9 @@ it returns, so the bot replies only about what is stored. The rules:
 from __future__ import annotations
 
 import dataclasses
+import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ResponseStatus
@@ -40,6 +44,7 @@ from bot.repositories.responses import (
     StoredAnswers,
     bump_version,
     delete_answers,
+    mark_shown,
     typed_answers,
     upsert_answers,
     write_changes,
@@ -76,9 +81,12 @@ __all__ = [
     "current_position",
     "go_back",
     "open_for_edit",
+    "question_shown",
     "record_answer",
     "skip",
 ]
+
+log = logging.getLogger(__name__)
 
 _REJECT_KINDS: dict[str, OutcomeKind] = {
     "already_recorded": "already_recorded",
@@ -97,16 +105,25 @@ async def record_answer(
     update_id: int | None = None,
     *,
     confirmed: bool = False,
+    message_id: int | None = None,
 ) -> Outcome:
     """Store the reply `raw` to `question` (None: the question being asked, for typed text).
 
     `confirmed` answers "Yakin?" with yes: send the outcome's `pending_value` back with it.
+    `message_id` is the chat message of a typed reply: sent before the message that shows the
+    live question (or while that question never reached the chat) it answers something else,
+    so nothing is stored ("unseen") and the question is shown.
     """
 
     async def work(session: AsyncSession) -> Step:
         opened = await open_response(session, actor, response_id, update_id)
         if isinstance(opened, Step):
             return opened
+        if message_id is not None and question is None:
+            row = opened.row
+            if row.typed_before_shown(message_id):
+                return Step("unseen", row, opened.stored, opened.user.language,
+                            message=messages.UNSEEN)
         return await _record(session, ctx, opened, question, raw, expected_version, update_id,
                              confirmed)
 
@@ -365,8 +382,31 @@ async def current_position(
     return finish(ctx, await ctx.read(work))
 
 
+async def question_shown(
+    ctx: ServiceContext, response_id: int, version: int, message_id: int
+) -> bool:
+    """Chat message `message_id` shows the question (or card) of `version`: store it so typed
+    answers are bound to it and a repeated tap knows the kader has it (see `mark_shown`).
+    The position shown came from a call that checked the cadre owns the response.
+
+    Best effort (False when the database fails): the message is already out, and without the
+    record the kader's next typed answer is only asked again, never misfiled.
+    """
+
+    async def work(session: AsyncSession) -> bool:
+        return await mark_shown(session, response_id, version, message_id)
+
+    try:
+        return await ctx.write(work)
+    except SQLAlchemyError:
+        log.warning("could not store message %s as showing response %s", message_id,
+                    response_id, exc_info=True)
+        return False
+
+
 async def cancel(ctx: ServiceContext, actor: Actor | int, response_id: int) -> Outcome:
-    """/batal: nothing to undo (every answer is already stored); say so, with the position."""
+    """/jeda (/batal): nothing to undo (every answer is already stored); say so, with the
+    position."""
     shown = await current_position(ctx, actor, response_id)
     if shown.kind != "shown":
         return shown

@@ -37,7 +37,7 @@ from bot.services.answering import current_position
 from bot.services.context import Actor, ServiceContext, actor_id
 from bot.services.flow import Step, finish, open_response
 from bot.services.outcomes import Outcome, Position, ScoreSummary, build_position, score_summary
-from conversations.navigation import walk
+from conversations.navigation import total_bound, total_is_exact, walk
 
 __all__ = [
     "DraftSummary",
@@ -177,7 +177,8 @@ async def discard_draft(
 
 @dataclass(frozen=True)
 class DraftSummary:
-    """One line of /lanjut: which family, how far (answered of the questions asked so far)."""
+    """One line of /lanjut: which family, how far: answered of `total`, the M of the progress
+    line "Pertanyaan N dari M" (the most it may be asked while `total_exact` is False)."""
 
     response_id: int
     version: int
@@ -187,6 +188,7 @@ class DraftSummary:
     updated_at: datetime
     reopened: bool
     """Submitted once, then reopened by a change that asked new questions."""
+    total_exact: bool = True
 
 
 async def list_drafts(ctx: ServiceContext, actor: Actor | int) -> list[DraftSummary]:
@@ -207,9 +209,10 @@ async def list_drafts(ctx: ServiceContext, actor: Actor | int) -> list[DraftSumm
                     version=draft.version,
                     family=draft.family,
                     answered=len(state.answered),
-                    total=len(state.relevant),
+                    total=total_bound(ctx.instrument, state),
                     updated_at=draft.updated_at,
                     reopened=draft.ever_submitted,
+                    total_exact=total_is_exact(ctx.instrument, state),
                 )
             )
         return out

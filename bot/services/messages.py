@@ -12,6 +12,10 @@ STALE = (
 AT_REVIEW = (
     "Semua pertanyaan sudah dijawab, jadi pesan itu tidak dicatat. Silakan periksa ringkasan."
 )
+UNSEEN = (
+    "Pesan itu terkirim sebelum pertanyaan ini muncul, jadi belum dicatat. "
+    "Silakan jawab pertanyaan ini:"
+)
 NOT_EDITABLE = "Pertanyaan itu tidak dapat dibuka sekarang (tidak berlaku atau belum sampai)."
 NOTHING_BEFORE = "Ini sudah pertanyaan pertama."
 INCOMPLETE = "Belum bisa dikirim: masih ada pertanyaan wajib yang belum dijawab."
@@ -21,7 +25,7 @@ REOPENED = (
     "Perubahan ini memunculkan pertanyaan baru. Data keluarga kembali menjadi draf: "
     "jawab pertanyaan berikutnya, lalu kirim ulang."
 )
-CANCELLED = "Pengisian dihentikan. Semua jawaban tersimpan; lanjutkan kapan saja dengan /lanjut."
+CANCELLED = "Jeda dulu — semua jawaban tersimpan. Lanjutkan kapan saja dengan /lanjut."
 DISCARDED = "Draf keluarga itu dihapus."
 NOT_DISCARDABLE = "Data yang sudah pernah dikirim tidak dapat dihapus."
 NOT_A_KADER_VILLAGE = "Desa/kelurahan itu tidak termasuk wilayah tugas Anda."

@@ -38,6 +38,7 @@ OutcomeKind = Literal[
     "confirm",  # an unusual value: ask `message` ("Yakin?"), then send `pending_value` confirmed
     "already_recorded",  # a double tap: the same answer is stored already
     "stale",  # a tap on an old keyboard or a concurrent change: nothing stored
+    "unseen",  # typed before the live question was shown (or it never arrived): not stored
     "already_processed",  # this Telegram update was handled before: nothing done twice
     "not_editable",  # that question cannot be opened now
     "incomplete",  # submit refused: `missing` lists the required questions without answer
@@ -68,6 +69,8 @@ class Position:
     answered: int
     total: int
     score: ScoreSummary | None = None
+    on_screen: bool = False
+    """The chat has shown this version's question or card (its message id is stored)."""
 
     @property
     def question(self) -> str | None:
@@ -172,4 +175,5 @@ def build_position(
         answered=len(state.answered),
         total=len(state.relevant),
         score=score,
+        on_screen=row.on_screen,
     )

@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 LANGUAGE: Final = "id"
 STRANGER_COMMANDS: Final = ("start",)
 _ROLE_COMMANDS: Final[dict[Role, tuple[str, ...]]] = {
-    Role.KADER: ("survei", "lanjut", "keluarga", "bantuan", "batal"),
+    # /jeda pauses a family (its answers are stored); /batal still works but is not listed.
+    Role.KADER: ("survei", "lanjut", "keluarga", "bantuan", "jeda"),
     # Officials (issue 5): /ikk, /ekspor, /progres, /undang from bot/telegram/official_commands.py.
     # Weekly alerts (issue 6): settings for every official, delivery status for admins.
     Role.PEJABAT: (*OFFICIAL_COMMANDS, "peringatan", "bantuan"),

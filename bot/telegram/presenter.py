@@ -2,16 +2,18 @@
 
 The chat should read as a clean question-and-answer log with exactly one live keyboard: when a
 question is answered by a tap its message gets "✔️ Ya" and loses its buttons; when the next
-question or the review card is sent, the previous keyboard is removed first. Telegram refuses
-an edit that changes nothing ("message is not modified") and edits of deleted messages; both
-only mean the message is already as we want it, so they are ignored.
+question or the review card is sent, the previous keyboard is removed first. Once a position's
+message is out, `on_shown` stores its message id with the response: typed answers are bound to
+it, and a repeated tap on a recorded answer re-sends the question only when it never arrived.
+Telegram refuses an edit that changes nothing ("message is not modified") and edits of deleted
+messages; both only mean the message is already as we want it, so they are ignored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +33,9 @@ __all__ = ["Presenter", "Tap"]
 log = logging.getLogger(__name__)
 
 _TOAST_LIMIT = 200
+
+OnShown = Callable[[Position, int], Awaitable[object]]
+"""Store that message id (int) now shows the position (its question or review card)."""
 
 
 def _toast(text: str | None) -> str | None:
@@ -71,11 +76,13 @@ class Presenter:
         update: Update,
         context: ContextTypes.DEFAULT_TYPE,
         tap: Tap | None = None,
+        on_shown: OnShown | None = None,
     ) -> None:
         self.instrument = instrument
         self.update = update
         self.context = context
         self.tap = tap
+        self.on_shown = on_shown
         self.memory: ChatMemory = memory(context)
         chat = update.effective_chat
         self.chat_id = chat.id if chat is not None else 0
@@ -125,9 +132,10 @@ class Presenter:
         )
 
     async def send_all(self, messages: Sequence[render.Rendered], *, tidy: Awaitable[Any] | None
-                       = None) -> None:
+                       = None) -> int | None:
         """Send `messages` in order (while `tidy`, an edit of an older message, runs alongside);
-        the live keyboard moves to the last of them."""
+        the live keyboard moves to the last of them. Returns the last message's id."""
+        sent_ids: list[int] = []
         previous = self.memory.keyboard_message
         tidy_calls: list[Awaitable[Any]] = [tidy] if tidy is not None else []
         tapped = self.tap.message_id if self.tap is not None else None
@@ -140,10 +148,12 @@ class Presenter:
                 sent = await self.context.bot.send_message(
                     self.chat_id, item.text, reply_markup=item.markup
                 )
+                sent_ids.append(sent.message_id)
                 if item.markup is not None:
                     self.memory.keyboard_message = sent.message_id
 
         await asyncio.gather(sending(), *tidy_calls)
+        return sent_ids[-1] if sent_ids else None
 
     async def say(self, text: str, *, tidy: Awaitable[Any] | None = None) -> None:
         await self.send_all([render.Rendered(text)], tidy=tidy)
@@ -163,7 +173,9 @@ class Presenter:
         messages = render.position_messages(
             self.instrument, position, header=header, notices=notices
         )
-        await self.send_all(messages, tidy=tidy)
+        last = await self.send_all(messages, tidy=tidy)
+        if last is not None and self.on_shown is not None and not position.on_screen:
+            await self.on_shown(position, last)
 
     # -- outcomes --------------------------------------------------------------------------
 
@@ -175,6 +187,11 @@ class Presenter:
             return  # handled before: nothing is done twice
         if kind == "already_recorded":
             await self.answer(outcome.message or texts.ALREADY_RECORDED)
+            if position is not None and not position.on_screen and not position.submitted:
+                # The reply to that answer was lost (a crash, a failed send): the kader has
+                # not seen where the family stands now, so show it once.
+                suffix = render.answered_suffix(answer_label) if answer_label else None
+                await self.show(position, tidy=self.close_tapped(suffix))
             return
         if kind == "not_found" or position is None:
             message = outcome.message or texts.NOT_FOUND
@@ -184,7 +201,7 @@ class Presenter:
             else:
                 await self.say(message)
             return
-        if kind in ("stale", "not_editable", "incomplete", "already_submitted"):
+        if kind in ("stale", "unseen", "not_editable", "incomplete", "already_submitted"):
             await self.answer(outcome.message)
             if position.submitted and self.memory.focus != position.response_id:
                 # A keyboard of a family sent in since: say so, and offer the next family.
@@ -221,7 +238,7 @@ class Presenter:
             return
         if kind == "cancelled":
             await self.answer()
-            await self.say(texts.batal_saved(position.family.head_name))
+            await self.say(texts.jeda_saved(position.family.head_name))
             return
         await self.answer()
         suffix = render.answered_suffix(answer_label) if answer_label else None

@@ -127,7 +127,8 @@ def review_messages(
     parts = render_review(review, 4096 - len(prefix), escape=escape, bold=bold)
     edit = [
         button(
-            phrase("button_edit_item", index=item.index), CallbackData(Kind.EDIT, r, item.index, v)
+            phrase("button_edit_item", index=item.number),
+            CallbackData(Kind.EDIT, r, item.index, v),
         )
         for item in review.items[:MAX_EDIT_BUTTONS]
     ]
@@ -217,8 +218,10 @@ def village_message(villages: Sequence[tuple[str, str]]) -> Rendered:
     return Rendered(texts.CHOOSE_VILLAGE, InlineKeyboardMarkup(rows))
 
 
-def _progress(answered: int, total: int) -> str:
-    return f"{answered}/{total} pertanyaan"
+def _progress(draft: DraftSummary) -> str:
+    """How far a draft is, in the words of the progress line ("Pertanyaan N dari M")."""
+    about = "" if draft.total_exact else phrase("about")
+    return f"Kemajuan {draft.answered} dari {about}{draft.total} pertanyaan"
 
 
 def drafts_message(drafts: Sequence[DraftSummary]) -> Rendered:
@@ -229,9 +232,9 @@ def drafts_message(drafts: Sequence[DraftSummary]) -> Rendered:
     lines = [texts.DRAFTS_INTRO]
     rows = []
     for number, draft in enumerate(shown, start=1):
-        label = f"{draft.family.text} · {_progress(draft.answered, draft.total)}"
-        lines.append(f"{number}. {escape(label)}")
-        rows.append([button(f"{number}. {_short(label)}",
+        lines.append(f"{number}. {escape(draft.family.text)} · {_progress(draft)}")
+        # The button names the family only: the progress is on the list line above it.
+        rows.append([button(f"{number}. {_short(draft.family.text)}",
                             CallbackData(Kind.OPEN_DRAFT, draft.response_id))])
     if len(drafts) > len(shown):
         lines.append(texts.more_items(len(drafts) - len(shown)))

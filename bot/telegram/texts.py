@@ -60,7 +60,7 @@ COMMAND_DESCRIPTIONS: Final = {
     "lanjut": "Lanjutkan keluarga yang belum selesai",
     "keluarga": "Daftar keluarga yang sudah didata",
     "bantuan": "Petunjuk penggunaan",
-    "batal": "Berhenti sebentar (jawaban tetap tersimpan)",
+    "jeda": "Jeda dulu — jawaban tersimpan",
 }
 
 KADER_HOWTO: Final = (
@@ -136,17 +136,18 @@ OFFICIAL_IDLE: Final = "Ketik /bantuan untuk melihat perintah yang tersedia."
 KADER_ONLY: Final = "Perintah ini hanya untuk kader yang mendata keluarga."
 BUTTON_EXPIRED: Final = "Tombol ini sudah tidak berlaku."
 ALREADY_RECORDED: Final = "Sudah tercatat."
-NOTHING_TO_CANCEL: Final = (
-    "Tidak ada keluarga yang sedang didata, jadi tidak ada yang perlu dihentikan."
+NOTHING_TO_PAUSE: Final = (
+    "Saat ini Anda sedang tidak mendata keluarga. Ketik /survei untuk mendata keluarga baru, "
+    "atau /lanjut untuk meneruskan keluarga yang belum selesai."
 )
 
 
-def batal_saved(head_name: str | None) -> str:
-    """/batal with an open draft: nothing is deleted, and how to come back."""
+def jeda_saved(head_name: str | None) -> str:
+    """/jeda (or the old /batal) with an open draft: nothing is deleted, and how to come back."""
     who = f" keluarga <b>{escape(head_name)}</b>" if head_name else ""
     return (
-        f"Baik, pendataan{who} dihentikan sementara. Semua jawaban sudah tersimpan; ketik "
-        "/lanjut kapan saja untuk melanjutkan."
+        f"Baik, jeda dulu. Semua jawaban{who} sudah tersimpan; ketik /lanjut kapan saja untuk "
+        "melanjutkan."
     )
 
 
@@ -157,7 +158,7 @@ OPEN_EXISTING: Final = "📂 Buka data yang sudah ada"
 CONTINUE_AS_NEW: Final = "➡️ Lanjut, ini keluarga lain"
 NEXT_FAMILY: Final = "➕ Keluarga berikutnya"
 NO_DRAFTS: Final = (
-    "Tidak ada keluarga yang belum selesai. Ketik /survei untuk mendata keluarga baru."
+    "Semua keluarga yang Anda data sudah selesai. Ketik /survei untuk mendata keluarga baru."
 )
 DRAFTS_INTRO: Final = "<b>Keluarga yang belum selesai</b> — pilih untuk melanjutkan:"
 NO_FAMILIES: Final = (

@@ -95,9 +95,32 @@ def test_family_c_without_a_couple_skips_every_couple_question(instrument: Instr
 def test_progress_on_the_default_instrument_ends_exact(instrument: Instrument) -> None:
     _, answers = _walk(instrument, FAMILY_B)
     first = prompt(instrument, instrument.question("H_KEPALA"), {})
-    assert first.progress.line().startswith("Pertanyaan 1 dari ± ")
+    assert first.progress.line().startswith("Pertanyaan 1 dari sekitar ")
     last = prompt(instrument, instrument.question("KSB6"), answers)
     assert last.progress.line().startswith("Pertanyaan 36 dari 36 · ")
+
+
+@pytest.mark.parametrize("entered", [FAMILY_A, FAMILY_B, FAMILY_C])
+def test_every_question_keeps_its_number_from_the_progress_line_to_the_review_card(
+    instrument: Instrument, entered: Mapping[str, str]
+) -> None:
+    """Issue 10: "Pertanyaan N dari M" and the review card's "N." count the same way, and M
+    never grows while the kader answers."""
+    answers: dict[str, Value] = {}
+    cursor: str | None = None
+    numbers: dict[str, int] = {}
+    totals: list[int] = []
+    while (question := current_question(instrument, answers, cursor)) is not None:
+        shown = prompt(instrument, question, answers)
+        numbers[question.name] = shown.progress.index
+        totals.append(shown.progress.total)
+        outcome = answer(instrument, question.name, entered[question.name], answers, cursor)
+        assert isinstance(outcome, Accepted), outcome
+        answers, cursor = dict(outcome.answers), outcome.next_cursor
+    card = review(instrument, answers)
+    assert {item.question: item.number for item in card.items} == numbers
+    assert totals == sorted(totals, reverse=True), "the total grew while answering"
+    assert totals[-1] == len(card.items)
 
 
 def test_changing_children_to_no_clears_every_child_answer_of_family_b(

@@ -25,26 +25,41 @@ def _before(answers: dict[str, Value], question: str) -> dict[str, Value]:
     return {name: answers[name] for name in names[: names.index(question)]}
 
 
-def test_the_total_counts_only_questions_that_apply_so_far_and_says_it_may_change() -> None:
+def test_the_total_counts_every_question_that_may_still_apply_and_says_sekitar() -> None:
     instrument = family_instrument()
     start = progress(instrument, {}, instrument.question("NAMA"))
-    # Unconditional: NAMA RT ANGGOTA PASANGAN ANAK GAJI CATATAN C1 = 8.
-    assert (start.index, start.total, start.exact) == (1, 8, False)
-    assert start.line() == "Pertanyaan 1 dari ± 8 · Profil keluarga"
+    # Nothing is answered yet: all 15 questions may apply (8 always, 7 depending on answers).
+    assert (start.index, start.total, start.exact) == (1, 15, False)
+    assert start.line() == "Pertanyaan 1 dari sekitar 15 · Profil keluarga"
+    assert "±" not in start.line()
 
 
-def test_the_total_grows_when_an_answer_makes_more_questions_apply() -> None:
+def test_the_total_never_grows_while_the_kader_answers() -> None:
+    """Issue 10: "Pertanyaan 6 dari 13" followed by "Pertanyaan 7 dari 14" reads as if
+    the questionnaire kept getting longer; the total starts at the most it can be."""
     instrument = family_instrument()
+    totals = []
+    for name in WITH_CHILDREN:
+        step = progress(instrument, _before(WITH_CHILDREN, name), instrument.question(name))
+        totals.append(step.total)
+    assert totals == [15] * 15
     couple_with_children = _before(WITH_CHILDREN, "BALITA")
     at_balita = progress(instrument, couple_with_children, instrument.question("BALITA"))
-    # 8 + BALITA SEKOLAH A1 A2 B1 = 13; B2 still waits for BALITA, C2 for SEKOLAH.
-    assert (at_balita.index, at_balita.total, at_balita.exact) == (6, 13, False)
-    answers = _before(WITH_CHILDREN, "SEKOLAH")
-    at_sekolah = progress(instrument, answers, instrument.question("SEKOLAH"))
-    assert (at_sekolah.index, at_sekolah.total, at_sekolah.exact) == (7, 14, False)  # + B2
+    # B2 still waits for BALITA, C2 for SEKOLAH: counted, and the total says "sekitar".
+    assert (at_balita.index, at_balita.total, at_balita.exact) == (6, 15, False)
     answers = _before(WITH_CHILDREN, "GAJI")
     at_gaji = progress(instrument, answers, instrument.question("GAJI"))
-    assert (at_gaji.index, at_gaji.total, at_gaji.exact) == (8, 15, True)  # + C2
+    assert (at_gaji.index, at_gaji.total, at_gaji.exact) == (8, 15, True)
+
+
+def test_the_total_only_shrinks_on_the_way_to_the_end() -> None:
+    instrument = family_instrument()
+    totals = [
+        progress(instrument, _before(NO_CHILDREN, name), instrument.question(name)).total
+        for name in NO_CHILDREN
+    ]
+    assert totals == sorted(totals, reverse=True)
+    assert (totals[0], totals[-1]) == (15, 9)
 
 
 def test_the_total_shrinks_when_an_answer_makes_questions_not_apply() -> None:
@@ -97,7 +112,7 @@ def test_a_yes_no_prompt_has_buttons_and_reads_top_down() -> None:
     assert shown.current_answer is None
     assert shown.title == "Apakah ada pasangan suami-istri?"
     assert shown.text == (
-        "Pertanyaan 4 dari ± 8 · Profil keluarga\n\nApakah ada pasangan suami-istri?"
+        "Pertanyaan 4 dari sekitar 15 · Profil keluarga\n\nApakah ada pasangan suami-istri?"
     )
 
 
@@ -136,7 +151,7 @@ def test_an_error_line_follows_the_question_when_it_is_asked_again() -> None:
     )
     assert shown.error == "RT harus angka 1 sampai 99."
     assert shown.text == (
-        "Pertanyaan 2 dari ± 8 · Profil keluarga\n\nNomor RT\nKetik angka.\n"
+        "Pertanyaan 2 dari sekitar 15 · Profil keluarga\n\nNomor RT\nKetik angka.\n"
         "⚠️ RT harus angka 1 sampai 99."
     )
 
@@ -178,7 +193,7 @@ def test_english_labels_are_used_where_the_instrument_has_them() -> None:
     instrument = family_instrument()
     shown = prompt(instrument, instrument.question("NAMA"), {}, lang="en")
     assert shown.title == "Name of the head of family"
-    assert shown.lines[0].text == "Question 1 of ± 8 · Family profile"
+    assert shown.lines[0].text == "Question 1 of about 15 · Family profile"
     # RT has no English label: Indonesian it is.
     rt = prompt(instrument, instrument.question("RT"), {"NAMA": "Siti"}, lang="en")
     assert rt.title == "Nomor RT"

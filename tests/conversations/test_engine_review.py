@@ -33,15 +33,17 @@ def test_the_review_groups_answers_by_section_in_questionnaire_order() -> None:
     assert card.complete
 
 
-def test_review_items_show_display_values_and_instrument_row_numbers() -> None:
+def test_review_items_show_display_values_and_the_number_of_the_progress_line() -> None:
     card = review(family_instrument(), NO_CHILDREN)
     by_name = {item.question: item for item in card.items}
+    # GAJI was "Pertanyaan 6" (BALITA and SEKOLAH were not asked); its row number is 8.
     assert by_name["GAJI"] == ReviewItem(
-        8, "GAJI", "Perkiraan pendapatan keluarga per bulan (Rupiah)", "Rp 2.000.000"
+        8, "GAJI", "Perkiraan pendapatan keluarga per bulan (Rupiah)", "Rp 2.000.000", 6
     )
     assert by_name["PASANGAN"].value == "Ya"
     assert by_name["CATATAN"].value == "(dilewati)"
-    assert by_name["A1"].index == 11  # row 10 is a note
+    assert (by_name["A1"].index, by_name["A1"].number) == (11, 8)  # row 10 is a note
+    assert [item.number for item in card.items] == list(range(1, 10))
 
 
 def test_the_review_leaves_out_questions_that_do_not_apply_even_with_a_stale_answer() -> None:
@@ -70,12 +72,12 @@ def test_a_short_review_is_one_message_with_its_header_and_numbered_items() -> N
         "3. Jumlah anggota keluarga (orang): 2\n"
         "4. Apakah ada pasangan suami-istri?: Ya\n"
         "5. Apakah ada anak usia 0–17 tahun?: Tidak\n"
-        "8. Perkiraan pendapatan keluarga per bulan (Rupiah): Rp 2.000.000\n"
-        "9. Catatan untuk keluarga ini: (dilewati)\n\n"
+        "6. Perkiraan pendapatan keluarga per bulan (Rupiah): Rp 2.000.000\n"
+        "7. Catatan untuk keluarga ini: (dilewati)\n\n"
         "Legalitas dan Struktur\n"
-        "11. Apakah pasangan memiliki buku nikah?: Ya\n\n"
+        "8. Apakah pasangan memiliki buku nikah?: Ya\n\n"
         "Ketahanan Ekonomi\n"
-        "15. Apakah rumah milik sendiri?: Ya\n\n"
+        "9. Apakah rumah milik sendiri?: Ya\n\n"
         "Untuk mengubah jawaban, pilih nomornya."
     )
 
@@ -99,7 +101,7 @@ def _long_answers(instrument: Instrument, length: int) -> dict[str, Value]:
 
 
 def _item_lines(card: Review, escape: object = None) -> list[str]:
-    lines = [f"{item.index}. {item.label}: {item.value}" for item in card.items]
+    lines = [f"{item.number}. {item.label}: {item.value}" for item in card.items]
     return [html.escape(line) for line in lines] if escape else lines
 
 
@@ -138,7 +140,7 @@ def test_the_limit_is_measured_on_the_escaped_text_that_is_sent() -> None:
 
 
 def test_an_item_longer_than_a_whole_part_has_its_value_shortened() -> None:
-    items = (ReviewItem(1, "A", "Nama", "Siti"), ReviewItem(2, "Q", "Catatan", "a" * 1000))
+    items = (ReviewItem(1, "A", "Nama", "Siti", 1), ReviewItem(2, "Q", "Catatan", "a" * 1000, 2))
     card = Review((ReviewSection("S", "Bagian", items),), ())
     parts = render_review(card, limit=400)
     assert len(parts) == 3

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from bot.emulator import ChatMessage, EmulatedUser, TelegramEmulator
 from bot.telegram.callback_data import Kind, decode
-from conversations.engine import question_at
+from conversations.engine import question_at, question_index
 from ikk_core.instrument import Instrument
 from ikk_core.instrument_io import load_default_instrument
 from tests import worked_example as worked
@@ -52,6 +52,19 @@ def question_on(message: ChatMessage | None) -> str | None:
         if line in _TITLES:
             return _TITLES[line]
     return None
+
+
+def edit_label(card: ChatMessage | None, question: str) -> str:
+    """The label ("Ubah 7") of the review card's button that opens `question`, found by the
+    question's short number in its callback data."""
+    assert card is not None
+    wanted = question_index(INSTRUMENT, question)
+    for row, data_row in zip(card.buttons, card.button_data, strict=True):
+        for label, data in zip(row, data_row, strict=True):
+            decoded = decode(data)
+            if decoded is not None and decoded.kind is Kind.EDIT and decoded.question == wanted:
+                return label
+    raise AssertionError(f"no edit button for {question} on {card.visible_text[:300]!r}")
 
 
 def current_question(user: EmulatedUser) -> str | None:

@@ -12,7 +12,7 @@ from bot.telegram import texts
 from bot.telegram.menus import commands_for
 from tests.e2e.conftest import KECAMATAN_SAMPANAHAN, SEPAPAH, BotHarness
 
-KADER_MENU = ["survei", "lanjut", "keluarga", "bantuan", "batal"]
+KADER_MENU = ["survei", "lanjut", "keluarga", "bantuan", "jeda"]
 
 
 def chat_scope(chat_id: int) -> dict[str, object]:
@@ -65,7 +65,7 @@ async def test_kader_invite_link_registers_the_kader_in_the_village_and_greets_w
     greeting = replies[0].text or ""
     assert "Selamat datang, Siti Rahma!" in greeting
     assert "kader untuk Desa Sepapah" in greeting
-    assert "/survei" in greeting and "/lanjut" in greeting and "/batal" in greeting
+    assert "/survei" in greeting and "/lanjut" in greeting and "/jeda" in greeting
     user = await stored_user(harness, 1001)
     assert user is not None and user.role is Role.KADER and user.area_code == SEPAPAH
     async with harness.database.session_factory() as session:
@@ -95,7 +95,7 @@ async def test_pejabat_greeting_names_the_area_and_only_commands_of_their_menu(
     menu = commands_for(Role.PEJABAT)
     for command, _ in menu:
         assert f"/{command}" in greeting
-    for kader_only in ("/survei", "/lanjut", "/batal"):
+    for kader_only in ("/survei", "/lanjut", "/jeda"):
         assert kader_only not in greeting
     assert harness.emulator.commands(chat_scope(pejabat.chat_id), "id") == menu
 

@@ -3,22 +3,23 @@ review, submit, resume after a restart, lists, and the duplicate-family prompt."
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
 from bot.db.models import Answer, AnswerChange, Family, Response, ResponseStatus
 from bot.emulator import ChatMessage, EmulatedUser
-from conversations.engine import question_index
 from tests.e2e.conftest import SEPAPAH, SUNGAI_BETUNG, BotHarness
 from tests.e2e.kader_steps import (
     EXPECTED_SCORES,
     FAMILY_A,
     FAMILY_B,
     FAMILY_C,
-    INSTRUMENT,
     act,
     answer_until,
     current_question,
+    edit_label,
     give,
     next_screen,
 )
@@ -236,7 +237,7 @@ async def test_changing_a_profile_answer_clears_the_answers_it_made_irrelevant(
                        "KE4", "KE5", "KE8", "KSP2", "KSB6"}
     assert child_questions <= set(await stored_answers(harness))
 
-    await act(harness, siti, siti.tap(f"Ubah {question_index(INSTRUMENT, 'P_ANAK')}"))
+    await act(harness, siti, siti.tap(edit_label(siti.last_message(), "P_ANAK")))
     assert current_question(siti) == "P_ANAK"
     await give(harness, siti, "P_ANAK", "Tidak")
 
@@ -252,8 +253,7 @@ async def test_the_review_cards_edit_buttons_change_one_answer_and_return_to_the
 ) -> None:
     siti = await started(harness)
     await answer_until(harness, siti, FAMILY_A)
-    kf1 = question_index(INSTRUMENT, "KF1")
-
+    kf1 = edit_label(siti.last_message(), "KF1").removeprefix("Ubah ")
     await act(harness, siti, siti.tap(f"Ubah {kf1}"))
     assert current_question(siti) == "KF1"
     assert "Jawaban sekarang: Ya" in (siti.last_message().text or "")  # type: ignore[union-attr]
@@ -332,7 +332,7 @@ async def test_a_value_outside_the_constraint_repeats_the_question_with_the_reas
     await give(harness, siti, "H_RT", "0")
 
     assert current_question(siti) == "H_RT"
-    assert "RT harus angka 1 sampai 99." in (siti.last_message().text or "")  # type: ignore[union-attr]
+    assert "Ketik nomor RT saja, misalnya 3." in (siti.last_message().text or "")  # type: ignore[union-attr]
     await give(harness, siti, "H_RT", "tujuh")
     assert current_question(siti) == "H_RT"
     await give(harness, siti, "H_RT", "7")
@@ -387,8 +387,10 @@ async def test_lanjut_lists_the_drafts_and_opens_the_one_chosen(harness: BotHarn
     await act(harness, siti, siti.send("/lanjut"))
     listing = siti.last_message()
     assert listing is not None
-    assert "Ahmad Fauzi · RT 1 · Desa Sepapah · 4/" in (listing.text or "")
-    assert "Citra Lestari · RT 3 · Desa Sepapah · 2/" in (listing.text or "")
+    assert "Ahmad Fauzi · RT 1 · Desa Sepapah · Kemajuan 4 dari sekitar " in (listing.text or "")
+    assert "Citra Lestari · RT 3 · Desa Sepapah · Kemajuan 2 dari sekitar " in (
+        listing.text or ""
+    )
     ahmad = next(label for row in listing.buttons for label in row if "Ahmad" in label)
 
     await act(harness, siti, siti.tap(ahmad))
@@ -414,7 +416,7 @@ async def test_keluarga_opens_a_submitted_family_to_change_an_answer_audited_and
     assert card is not None and "Skor keluarga: 100,00 (Baik)" in (card.text or "")
     assert ["✅ Kirim"] not in card.buttons
 
-    await act(harness, siti, siti.tap(f"Ubah {question_index(INSTRUMENT, 'KE6')}"))
+    await act(harness, siti, siti.tap(edit_label(siti.last_message(), "KE6")))
     await give(harness, siti, "KE6", "Tidak")
 
     card = siti.last_message()
@@ -427,18 +429,79 @@ async def test_keluarga_opens_a_submitted_family_to_change_an_answer_audited_and
     assert [tuple(c) for c in changes] == [("KE6", "ya", "tidak")]
 
 
-async def test_batal_keeps_the_draft_and_any_message_brings_back_the_question(
+async def test_jeda_keeps_the_draft_and_any_message_brings_back_the_question(
     harness: BotHarness,
 ) -> None:
     siti = await started(harness)
     await answer_until(harness, siti, FAMILY_A, stop_before="P_ANAK")
     before = await stored_answers(harness)
 
-    await siti.send("/batal")
+    await siti.send("/jeda")
     said = (await siti.wait_reply())[-1].text or ""
-    assert "dihentikan sementara" in said and "/lanjut" in said and "Ahmad Fauzi" in said
+    assert "jeda dulu" in said and "/lanjut" in said and "Ahmad Fauzi" in said
+    await siti.send("/batal")  # the command's old name still pauses
+    assert (await siti.wait_reply())[-1].text == said
     assert not [m for m in siti.messages() if m.buttons]
     assert await stored_answers(harness) == before
 
     await act(harness, siti, siti.send("halo"))
     assert current_question(siti) == "P_ANAK"
+
+
+async def test_a_question_has_one_number_from_its_progress_line_to_the_review_card(
+    harness: BotHarness,
+) -> None:
+    """Issue 10: "Pertanyaan N dari M" is the N of the card's line and of its "Ubah N", and M
+    never grows while the kader answers (it says "sekitar" until it is known)."""
+    siti = await started(harness)
+    numbers: dict[str, int] = {}
+    totals: list[int] = []
+    about: list[bool] = []
+    while (question := current_question(siti)) is not None:
+        text = siti.last_message().visible_text  # type: ignore[union-attr]
+        found = re.search(r"Pertanyaan (\d+) dari (sekitar )?(\d+)", text)
+        assert found is not None and "±" not in text, text
+        numbers[question], total = int(found[1]), int(found[3])
+        totals.append(total)
+        about.append(found[2] is not None)
+        await give(harness, siti, question, FAMILY_B[question])
+
+    card = siti.last_message()
+    assert card is not None
+    assert totals == sorted(totals, reverse=True), f"the total grew: {totals}"
+    assert totals[-1] == len(numbers) == 36
+    assert about[0] and not about[-1], "sekitar until the total is known, then exact"
+    for question, number in numbers.items():
+        assert edit_label(card, question) == f"Ubah {number}"
+        assert re.search(rf"^{number}\. ", card.visible_text, re.MULTILINE), question
+
+    await act(harness, siti, siti.tap(f"Ubah {numbers['P_ANAK']}"))
+    assert current_question(siti) == "P_ANAK"
+    assert f"Pertanyaan {numbers['P_ANAK']} dari " in (siti.last_message().text or "")  # type: ignore[union-attr]
+
+
+async def test_typing_the_number_shown_on_the_review_card_opens_that_question(
+    harness: BotHarness,
+) -> None:
+    siti = await started(harness)
+    await answer_until(harness, siti, FAMILY_A)
+    number = edit_label(siti.last_message(), "P_ANAK").removeprefix("Ubah ")
+
+    await act(harness, siti, siti.send("99"))  # no such number: the card again, with why
+    card = siti.last_message()
+    assert card is not None and "Ringkasan jawaban" in (card.text or "")
+    assert "Semua pertanyaan sudah dijawab" in (card.text or "")
+
+    await act(harness, siti, siti.send(number))
+    assert current_question(siti) == "P_ANAK"
+    assert f"Pertanyaan {number} dari " in (siti.last_message().text or "")  # type: ignore[union-attr]
+
+
+async def test_jeda_without_a_family_in_progress_says_how_to_start_or_continue(
+    harness: BotHarness,
+) -> None:
+    siti = await harness.kader(1001)
+    for command in ("/jeda", "/batal"):
+        await siti.send(command)
+        said = (await siti.wait_reply())[-1].text or ""
+        assert "tidak mendata keluarga" in said and "/survei" in said and "/lanjut" in said

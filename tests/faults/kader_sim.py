@@ -2,9 +2,9 @@
 answers the bot acknowledged, and finds her place again when no reply comes.
 
 She is careful in one way a hurried person is not: she never answers again while an earlier
-message of hers may still be on its way. With typed answers that matters (they carry no
-version, so a number retyped into a lagging bot lands on the next question); the test then
-checks the bot, not that hazard. So when a reply does not come within `patience` seconds (the
+message of hers may still be on its way. (A number retyped into a lagging bot is refused as
+typed before its question was shown, tests/e2e/test_e2e_lost_replies.py; here the test checks
+acknowledged answers, not that case.) So when a reply does not come within `patience` seconds (the
 bot was killed, a call failed, the bot is slow) she sends a sticker, which the bot claims in
 its database and answers with "only text" plus her current question, and waits until that
 sticker was handled by a bot that is still alive. Updates of one user are handled in order,

@@ -182,7 +182,7 @@ def test_several_problems_of_one_row_are_all_listed(
     row = with_cell(header, rows[0], "H_RT", "0")
     rows[0] = with_cell(header, row, "KE1", "")
     why = reasons(prepared(instrument, write_csv(tmp_path / "a.csv", header, rows)))
-    assert why[2] == "H_RT: RT harus angka 1 sampai 99; KE1 wajib diisi"
+    assert why[2] == "H_RT: Ketik nomor RT saja, misalnya 3; KE1 wajib diisi"
 
 
 def test_dash_means_no_answer_and_extra_columns_are_ignored(

@@ -221,7 +221,7 @@ def test_profile_constraints_accept_exactly_the_specs_ranges() -> None:
     assert [accepts("H_ANGGOTA", v) for v in (0, 1, 30, 31)] == [False, True, True, False]
     assert accepts("P_PENDAPATAN", 0) and accepts("P_PENDAPATAN", 1_000_000_000)
     assert not accepts("P_PENDAPATAN", 1_000_000_001)
-    assert inst.question("H_RT").constraint_message.id == "RT harus angka 1 sampai 99."
+    assert inst.question("H_RT").constraint_message.id == "Ketik nomor RT saja, misalnya 3."
 
 
 def test_household_size_above_15_asks_for_confirmation() -> None:

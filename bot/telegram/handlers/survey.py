@@ -1,11 +1,12 @@
-"""The questionnaire: /survei, /lanjut, /keluarga, /batal, typed answers and every button.
+"""The questionnaire: /survei, /lanjut, /keluarga, /jeda, typed answers and every button.
 
 One callback handler and one text handler dispatch into the services (design, known traps: no
 `ConversationHandler`). Each handler parses the update, calls one service function with the
 Telegram update id (the service claims it in its own transaction, so a redelivered update does
 nothing twice) and hands the outcome to the `Presenter`. Buttons carry the response, question
 and version they were drawn for; the services' version check decides whether a tap is the
-answer, a double tap ("Sudah tercatat") or a stale keyboard.
+answer, a double tap ("Sudah tercatat"; the current question is sent again if it never arrived)
+or a stale keyboard. Typed text is bound by its message id to the question the kader saw.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from telegram.ext import (
 
 from bot.services import answering, families, submission
 from bot.services.context import ServiceContext
-from bot.services.outcomes import Outcome
+from bot.services.outcomes import Outcome, Position
 from bot.telegram import accounts, render, texts
 from bot.telegram.callback_data import CallbackData, Kind, decode
 from bot.telegram.chat_state import Account, account_of, forget_account, memory
@@ -56,6 +57,16 @@ class Survey:
         self.instrument = deps.instrument
 
     # -- shared steps ----------------------------------------------------------------------
+
+    def presenter(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, tap: Tap | None = None
+    ) -> Presenter:
+        return Presenter(self.instrument, update, context, tap, on_shown=self.shown)
+
+    async def shown(self, position: Position, message_id: int) -> None:
+        await answering.question_shown(
+            self.ctx, position.response_id, position.version, message_id
+        )
 
     async def claim(self, update: Update) -> bool:
         """Claim an update that no service claims (lists, refusals); False: handled before."""
@@ -94,7 +105,7 @@ class Survey:
     ) -> None:
         if outcome.kind == "not_found" and outcome.position is None:
             forget_account(context)  # maybe deactivated: look the account up again next time
-        presenter = Presenter(self.instrument, update, context, tap)
+        presenter = self.presenter(update, context, tap)
         await presenter.outcome(outcome, answer_label=answer_label, header=header)
 
     async def start_family(
@@ -112,7 +123,7 @@ class Survey:
         villages = list(zip(profile.area_codes, profile.areas, strict=True)) if profile else []
         if village is None and len(villages) > 1:
             if await self.claim(update):
-                presenter = Presenter(self.instrument, update, context, tap)
+                presenter = self.presenter(update, context, tap)
                 await presenter.answer()
                 await presenter.send_all([render.village_message(villages)],
                                          tidy=presenter.close_tapped(None))
@@ -151,25 +162,26 @@ class Survey:
             return
         drafts = await families.list_drafts(self.ctx, account.user_id)
         shown = render.drafts_message(drafts)
-        await Presenter(self.instrument, update, context).send_all([shown])
+        await self.presenter(update, context).send_all([shown])
 
     async def keluarga(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         account = await self.kader(update, context)
         if account is None or not await self.claim(update):
             return
         rows = await families.list_families(self.ctx, account.user_id)
-        await Presenter(self.instrument, update, context).send_all([render.families_message(rows)])
+        await self.presenter(update, context).send_all([render.families_message(rows)])
 
-    async def batal(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def jeda(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Pause the family (the old word /batal too): every answer is already stored."""
         account = await self.kader(update, context)
         if account is None or not await self.claim(update):
             return
         response_id = await self.focus(context, account)
         if response_id is None:
-            await send(update, context, texts.NOTHING_TO_CANCEL)
+            await send(update, context, texts.NOTHING_TO_PAUSE)
             return
         outcome = await answering.cancel(self.ctx, account.user_id, response_id)
-        presenter = Presenter(self.instrument, update, context)
+        presenter = self.presenter(update, context)
         if outcome.kind == "cancelled":
             await presenter.drop_keyboard(presenter.memory.keyboard_message)
         await presenter.outcome(outcome)
@@ -195,15 +207,18 @@ class Survey:
             if await self.claim(update):
                 await send(update, context, texts.KADER_IDLE)
             return
+        # Bound by its message id to the question the kader saw (a /command never gets here).
         outcome = await answering.record_answer(
-            self.ctx, account.user_id, response_id, None, message.text, None, update.update_id
+            self.ctx, account.user_id, response_id, None, message.text, None, update.update_id,
+            message_id=message.message_id,
         )
         if outcome.kind == "not_found":  # the remembered family is gone: try the latest draft
             memory(context).focus = None
             retry = await self.focus(context, account)
             if retry is not None and retry != response_id:
                 outcome = await answering.record_answer(
-                    self.ctx, account.user_id, retry, None, message.text, None, None
+                    self.ctx, account.user_id, retry, None, message.text, None, None,
+                    message_id=message.message_id,
                 )
         outcome = await self._review_number(account, message, outcome)
         if outcome.kind == "recorded":
@@ -218,7 +233,7 @@ class Survey:
             return outcome
         if not text.isdigit():
             return outcome
-        numbers = {item.index: item.question for item in position.review.items}
+        numbers = {item.number: item.question for item in position.review.items}
         question = numbers.get(int(text))
         if question is None:
             return outcome
@@ -242,7 +257,7 @@ class Survey:
         if account is None:
             await send(update, context, texts.ACCESS)
             return
-        presenter = Presenter(self.instrument, update, context)
+        presenter = self.presenter(update, context)
         response_id = await self.focus(context, account) if account.is_kader else None
         if response_id is None:
             await presenter.say(notice)
@@ -288,7 +303,7 @@ class Survey:
         if not await self.claim(update):
             return
         outcome = await answering.current_position(self.ctx, account.user_id, focus)
-        presenter = Presenter(self.instrument, update, context, tap)
+        presenter = self.presenter(update, context, tap)
         if outcome.position is None:
             memory(context).focus = None
             await presenter.close_tapped(None)
@@ -381,7 +396,8 @@ def survey_handlers(deps: Deps) -> Handlers:
         CommandHandler("survei", survey.survei, filters=new_private),
         CommandHandler("lanjut", survey.lanjut, filters=new_private),
         CommandHandler("keluarga", survey.keluarga, filters=new_private),
-        CommandHandler("batal", survey.batal, filters=new_private),
+        # "/batal" is the command's old name: kader who learned it keep using it.
+        CommandHandler(("jeda", "batal"), survey.jeda, filters=new_private),
         MessageHandler(new_private & filters.TEXT & ~filters.COMMAND, survey.text),
         CallbackQueryHandler(survey.button),
         MessageHandler(

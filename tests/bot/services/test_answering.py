@@ -172,7 +172,8 @@ async def test_an_invalid_answer_is_refused_with_the_reason_shown_on_the_questio
     assert refused.position.prompt is not None
     assert refused.position.prompt.error == refused.message
     out_of_range = await _answer(world, rid, "H_RT", "120", named.position.version)
-    assert out_of_range.kind == "invalid" and out_of_range.message == "RT harus angka 1 sampai 99."
+    assert out_of_range.kind == "invalid"
+    assert out_of_range.message == "Ketik nomor RT saja, misalnya 3."
     assert await _answers(world, rid) == {"H_KEPALA": "Budi"}
 
 

@@ -85,7 +85,7 @@ def test_the_review_card_has_an_edit_button_per_answer_and_kirim_when_complete()
 
 def test_a_long_review_is_split_below_4096_characters_with_the_keyboard_on_the_last_part() -> None:
     items = tuple(
-        ReviewItem(i, f"Q{i}", f"Pertanyaan nomor {i} " + "panjang " * 8, "jawaban <x> " * 6)
+        ReviewItem(i, f"Q{i}", f"Pertanyaan nomor {i} " + "panjang " * 8, "jawaban <x> " * 6, i)
         for i in range(1, 131)
     )
     card = Review((ReviewSection("S", "Bagian & lain", items),), ())

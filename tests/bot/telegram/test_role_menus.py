@@ -21,7 +21,7 @@ def test_admins_also_see_the_alert_delivery_status() -> None:
 
 
 def test_a_kader_menu_has_the_questionnaire_commands_and_no_official_ones() -> None:
-    assert _names(Role.KADER) == ["survei", "lanjut", "keluarga", "bantuan", "batal"]
+    assert _names(Role.KADER) == ["survei", "lanjut", "keluarga", "bantuan", "jeda"]
 
 
 def test_every_menu_entry_is_a_valid_telegram_command_with_an_indonesian_description() -> None:
