@@ -82,7 +82,9 @@ def review(instrument: Instrument, answers: Answers, lang: str = "id") -> Review
             sections.append(ReviewSection(code, name, tuple(items)))
 
     shown = [(n, q) for n, q in enumerate(state.relevant, start=1) if q.name in state.answered]
-    labels = distinct_short_labels([q.label.get(lang) for _, q in shown], LABEL_LENGTH)
+    # The instrument's short label where it has one ("Buku nikah"): the card is read on a small
+    # phone; questions without one fall back to their label, cut at a word.
+    labels = distinct_short_labels([q.short(lang) for _, q in shown], LABEL_LENGTH)
     for (number, q), label in zip(shown, labels, strict=True):
         if q.section != code:
             close()
