@@ -5,6 +5,7 @@ log, and are closed after the request timeout.
 The bot runs as its own process (the real command line) with a low open-files limit, so the
 flood would exhaust its file descriptors if nothing held it back; the emulator, in this process,
 delivers the real update over the webhook as Telegram does. Loopback only, about 25 s.
+The request and body timeouts themselves are checked in this process with a 1-second timeout.
 """
 
 from __future__ import annotations
@@ -17,15 +18,21 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.emulator import TelegramEmulator
 from bot.telegram import texts
-from bot.telegram.webhook import REQUEST_TIMEOUT
-from tests.e2e.webhook_harness import SECRET, free_port
+from bot.telegram.webhook import REQUEST_TIMEOUT, SECRET_HEADER, WebhookOptions, WebhookServer
+from tests.e2e.webhook_harness import (
+    SECRET,
+    WebhookHarness,
+    free_port,
+    webhook_harness_fixture,  # noqa: F401  (the `webhook_harness` fixture)
+)
 
 SLOW_CLIENTS = 1100
 BOT_OPEN_FILES = 256
@@ -152,3 +159,75 @@ async def test_a_real_update_is_answered_while_1100_clients_never_finish_their_r
         except subprocess.TimeoutExpired:
             bot.kill()
             bot.wait()
+
+
+# ------------------------------------------------------- the timeouts, in this process
+
+
+@pytest.fixture
+async def quick_timeout_server(
+    webhook_harness: WebhookHarness,
+) -> AsyncIterator[WebhookServer]:
+    """A second server for the running bot, with a 1-second request timeout."""
+    assert webhook_harness.app is not None
+    port = free_port()
+    server = WebhookServer(webhook_harness.app, WebhookOptions(
+        url=f"http://127.0.0.1:{port}/ikk", secret_token=SECRET, port=port,
+        request_timeout=1.0,
+    ))
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def _closed_within(reader: asyncio.StreamReader, seconds: float) -> bytes:
+    return await asyncio.wait_for(reader.read(), seconds)  # b"" or a response, then EOF
+
+
+async def test_a_connection_that_never_finishes_its_headers_is_closed_after_the_timeout(
+    quick_timeout_server: WebhookServer,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", quick_timeout_server.port)
+    writer.write(b"POST /ikk HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    await writer.drain()
+    started = time.monotonic()
+    assert await _closed_within(reader, 5) == b""
+    assert 0.5 < time.monotonic() - started < 4
+    writer.close()
+
+
+async def test_a_body_that_trickles_in_gets_408_after_the_timeout(
+    quick_timeout_server: WebhookServer,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", quick_timeout_server.port)
+    writer.write(
+        b"POST /ikk HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        + f"{SECRET_HEADER}: {SECRET}\r\n".encode()
+        + b"Content-Length: 200\r\n\r\n{\"update_id\": "
+    )
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), 5)
+    assert status_line.startswith(b"HTTP/1.1 408"), status_line
+    assert quick_timeout_server.accepted == 0
+    writer.close()
+
+
+async def test_a_real_update_still_goes_through_the_server_with_the_short_timeout(
+    quick_timeout_server: WebhookServer,
+) -> None:
+    """The timeout does not cut a request that arrives at once (Telegram's kind)."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"http://127.0.0.1:{quick_timeout_server.port}/ikk",
+            json={"update_id": 77, "message": {
+                "message_id": 1, "date": 0, "chat": {"id": 4242, "type": "private"},
+                "from": {"id": 4242, "is_bot": False, "first_name": "Tamu"},
+                "text": "halo"}},
+            headers={SECRET_HEADER: SECRET},
+        ) as response,
+    ):
+        assert response.status == 200
+    assert quick_timeout_server.accepted == 1
