@@ -42,7 +42,14 @@ from bot.demo.story import (
 from bot.demo.synthetic import SAMPANAHAN
 from bot.emulator import EmulatedUser
 
-__all__ = ["PLAYER_ID", "QUIT_COMMAND", "LineReader", "run_interactive", "run_session"]
+__all__ = [
+    "PLAYER_ID",
+    "QUIT_COMMAND",
+    "ChatSession",
+    "LineReader",
+    "run_interactive",
+    "run_session",
+]
 
 QUIT_COMMAND = "/keluar"
 PLAYER_ID = 3001
@@ -125,7 +132,7 @@ async def _choose_role(world: DemoWorld, lines: LineReader, prompt: bool) -> _Ro
 
 
 @dataclass
-class _Session:
+class ChatSession:
     """One person's chat: the world, their Telegram user, where files go."""
 
     world: DemoWorld
@@ -218,7 +225,7 @@ async def run_session(
         if chosen is None:
             world.printer.note("Sampai jumpa.")
             return
-        session = _Session(world, world.user(PLAYER_ID, chosen.first_name), output_dir)
+        session = ChatSession(world, world.user(PLAYER_ID, chosen.first_name), output_dir)
         world.printer.names[PLAYER_ID] = f"Anda ({chosen.role.value})"
         code = await world.bot.invite(chosen.role, chosen.area)
         world.printer.narrate(f"Anda mendaftar sebagai {chosen.label} lewat tautan undangan")

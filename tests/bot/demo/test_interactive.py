@@ -13,8 +13,10 @@ from rich.console import Console
 from sqlalchemy import select
 
 from bot.db.engine import create_engine, create_session_factory
-from bot.db.models import Answer, AppUser, Response
-from bot.demo.interactive import PLAYER_ID, run_interactive
+from bot.db.models import Answer, AppUser, Response, Role
+from bot.demo.interactive import PLAYER_ID, ChatSession, run_interactive
+from bot.demo.story import KOTABARU, demo_world
+from tests.bot.demo.test_printer import bot_api, keyboard
 
 RED_BAND = (0xB0, 0x00, 0x20)
 
@@ -129,3 +131,28 @@ def test_the_end_of_input_at_the_role_question_ends_cleanly(tmp_path: Path) -> N
     status, out, err = _run("", tmp_path)
     assert status == 0 and err == ""
     assert out.rstrip().endswith("Sampai jumpa.")
+
+
+async def test_a_number_typed_after_the_keyboard_changed_unseen_taps_nothing(
+    tmp_path: Path,
+) -> None:
+    out = io.StringIO()
+    async with demo_world(_console(out), numbered=True, show_edits=True) as world:
+        session = ChatSession(world, world.user(PLAYER_ID, "Hendra"), tmp_path)
+        code = await world.bot.invite(Role.PEJABAT, KOTABARU)
+        await session.user.send(f"/start {code}")
+        await session.settle_and_show()
+        await session.act("/ikk Sampanahan")
+        printed = world.printer.keyboard(session.user.chat_id)
+        assert printed is not None and printed.buttons[1][1].startswith("Desa Sampanahan")
+        # The bot changes the keyboard while the person reads it (nothing printed yet).
+        await bot_api(world.emulator, "editMessageText", chat_id=session.user.chat_id,
+                      message_id=printed.message.message_id, text="Pilih lagi",
+                      reply_markup=keyboard("Lain", "Desa"))
+        taps_before = len(world.emulator.state.queries)
+        await session.act("2")
+        assert len(world.emulator.state.queries) == taps_before  # nothing was tapped
+    shown = out.getvalue()
+    assert "Bot (diubah): Pilih lagi" in shown and "[1] Lain  [2] Desa" in shown
+    assert "Tombolnya baru saja berubah (lihat di atas): ketik lagi nomor yang Anda maksud." \
+        in shown
