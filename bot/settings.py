@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         description="Webhook mode: the secret Telegram sends with each update (1-256 of "
         "A-Z a-z 0-9 _ -); a new random one each start when unset.",
     )
+    demo_label: str | None = Field(
+        default=None,
+        description="Set by `ikk-bot demo` only: a line added to every message and caption "
+        "the bot sends, so that no demo chat passes for real data (plain text, no < > &).",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -70,6 +75,13 @@ class Settings(BaseSettings):
     @classmethod
     def _no_at_sign(cls, value: str) -> str:
         return value.strip().lstrip("@")
+
+    @field_validator("demo_label")
+    @classmethod
+    def _plain_label(cls, value: str | None) -> str | None:
+        if value is not None and any(c in value for c in "<>&"):
+            raise ValueError("DEMO_LABEL harus teks biasa, tanpa < > &")
+        return value.strip() or None if value is not None else None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -65,6 +65,7 @@ from bot.alerts import buttons
 from bot.alerts.schedule import Clock
 from bot.db.models import AlertDelivery, AppUser, DeliveryStatus
 from bot.db.types import utcnow
+from bot.labelled_bot import LabelledBot
 from bot.services.context import ServiceContext
 from bot.settings import Settings
 
@@ -265,11 +266,12 @@ async def bot_sender(settings: Settings, *, connections: int = 16) -> AsyncItera
             "TELEGRAM_BOT_TOKEN belum diisi: peringatan tidak dapat dikirim tanpa token bot."
         )
     api = settings.telegram_api_url.rstrip("/")
-    bot = Bot(
+    bot = LabelledBot(
         token,
         base_url=f"{api}/bot",
         base_file_url=f"{api}/file/bot",
         request=HTTPXRequest(connection_pool_size=connections),
+        label=settings.demo_label,  # only `ikk-bot demo` sets it
     )
     async with bot:
         yield BotSender(bot)

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from bot.db.database import Database
 from bot.db.models import Role
+from bot.demo.synthetic import SYNTHETIC_LABEL
 from bot.emulator import ChatMessage, TelegramEmulator
 from bot.repositories.invites import create_invite
 from bot.repositories.scope import Scope
@@ -25,6 +26,7 @@ from ikk_core.instrument import Instrument, Question
 
 __all__ = [
     "DEMO_BOT_USERNAME",
+    "DEMO_CHAT_LABEL",
     "DemoBot",
     "DemoTimeout",
     "demo_settings",
@@ -33,6 +35,7 @@ __all__ = [
 ]
 
 DEMO_BOT_USERNAME = "ikk_demo_bot"
+DEMO_CHAT_LABEL = f"🧪 {SYNTHETIC_LABEL}: demo ikk-bot, bukan data nyata"
 _INVITE = re.compile(r"start=(inv_[A-Za-z0-9_-]+)")
 
 
@@ -45,7 +48,8 @@ def demo_settings(emulator: TelegramEmulator, database_url: str) -> Settings:
 
     Nothing comes from `.env` (it may hold a real token). The weekly schedule is off: the demo
     runs the alert once by hand, and a demo started on a Monday morning must not get a second,
-    scheduled one in the middle of the story.
+    scheduled one in the middle of the story. Every message the bot sends ends with
+    `DEMO_CHAT_LABEL`, so no line of a demo chat passes for real data.
     """
     return Settings(
         _env_file=None,
@@ -57,6 +61,7 @@ def demo_settings(emulator: TelegramEmulator, database_url: str) -> Settings:
         min_families=10,
         alert_schedule="off",
         invite_ttl_days=7,
+        demo_label=DEMO_CHAT_LABEL,
     )
 
 

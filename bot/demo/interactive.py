@@ -5,7 +5,12 @@ through a real invite link. Typed text goes to the bot as a message; the bot's b
 numbered ([1] Ya [2] Tidak) and typing the number taps one. While the bot asks for a typed
 number (RT, family members, income) a bare number is that answer, and "#1" taps button 1.
 `/keluar`, Ctrl-D or Ctrl-C end the session cleanly. Photos and documents the bot sends are
-saved in the output folder.
+saved in the output folder, named "sintetis-…" and stamped "DATA SINTETIS" like the story's.
+
+When the bot edits a message (a question card it moves on, a keyboard it takes away), the
+message is printed again marked "(diubah)" with its new buttons. A typed number taps a button of
+the keyboard printed last, never one the person has not seen: if that keyboard changed
+meanwhile, the change is printed and nothing is tapped.
 
 Input is read by a daemon thread that hands lines to the event loop, so the bot keeps running
 while the terminal waits, and a pending read never holds up the exit.
@@ -17,7 +22,7 @@ import asyncio
 import re
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -25,18 +30,26 @@ from rich.console import Console
 
 from bot.db.models import Role
 from bot.demo.harness import DemoTimeout, question_on
-from bot.demo.printer import numbered_buttons
+from bot.demo.printer import PrintedKeyboard
 from bot.demo.story import (
     KOTABARU,
     DemoWorld,
     announce_village,
     demo_world,
     run_guarded,
+    synthetic_copy,
 )
 from bot.demo.synthetic import SAMPANAHAN
-from bot.emulator import ChatMessage, EmulatedUser
+from bot.emulator import EmulatedUser
 
-__all__ = ["PLAYER_ID", "QUIT_COMMAND", "LineReader", "run_interactive", "run_session"]
+__all__ = [
+    "PLAYER_ID",
+    "QUIT_COMMAND",
+    "ChatSession",
+    "LineReader",
+    "run_interactive",
+    "run_session",
+]
 
 QUIT_COMMAND = "/keluar"
 PLAYER_ID = 3001
@@ -119,19 +132,18 @@ async def _choose_role(world: DemoWorld, lines: LineReader, prompt: bool) -> _Ro
 
 
 @dataclass
-class _Session:
+class ChatSession:
     """One person's chat: the world, their Telegram user, where files go."""
 
     world: DemoWorld
     user: EmulatedUser
     output_dir: Path
+    saved: set[int] = field(default_factory=set)
+    """Ids of the messages whose photo or document is saved already (an edit is not new)."""
 
-    def keyboard_message(self) -> ChatMessage | None:
-        """The latest bot message with inline buttons (the one numbers refer to)."""
-        for message in reversed(self.world.emulator.messages(self.user.chat_id)):
-            if message.buttons:
-                return message
-        return None
+    def keyboard(self) -> PrintedKeyboard | None:
+        """The keyboard printed last (the one typed numbers refer to)."""
+        return self.world.printer.keyboard(self.user.chat_id)
 
     def wants_typed_answer(self) -> bool:
         """Whether the question on screen is answered by typing (a bare number answers it)."""
@@ -143,20 +155,24 @@ class _Session:
         printer = self.world.printer
         match = _TAP.fullmatch(line)
         explicit = line.startswith("#")
-        keyboard = self.keyboard_message()
+        keyboard = self.keyboard()
         if match is not None and keyboard is not None and (
             explicit or not self.wants_typed_answer()
         ):
-            buttons = numbered_buttons(keyboard)
-            number = int(match.group(1))
-            if not 1 <= number <= len(buttons):
-                printer.note(f"Tidak ada tombol nomor {number} (ada 1–{len(buttons)}).")
+            if keyboard.changed():  # edited since it was printed: show it, tap nothing
+                self.show_new()
+                printer.note("Tombolnya baru saja berubah (lihat di atas): ketik lagi nomor "
+                             "yang Anda maksud.")
                 return
-            _, label, data = buttons[number - 1]
+            number = int(match.group(1))
+            if not 1 <= number <= len(keyboard.buttons):
+                printer.note(f"Tidak ada tombol nomor {number} (ada 1–{len(keyboard.buttons)}).")
+                return
+            _, label, data = keyboard.buttons[number - 1]
             if data is None:
                 printer.note(f"Tombol [{label}] adalah tautan, bukan tombol bot.")
                 return
-            await self.user.tap(data, message=keyboard)
+            await self.user.tap(data, message=keyboard.message)
         elif match is not None and explicit:
             printer.note("Tidak ada tombol untuk ditekan.")
             return
@@ -171,13 +187,22 @@ class _Session:
             await self.world.bot.settle()
         except DemoTimeout as exc:
             printer.note(f"({exc}; coba lagi)")
+        self.show_new()
+
+    def show_new(self) -> None:
+        """Print the chat since the last look; save new photos and documents, labelled."""
+        printer = self.world.printer
         for message in printer.flush(self.user.chat_id):
             upload = message.photo or message.document
-            if upload is None:
+            if upload is None or message.message_id in self.saved:
                 continue
+            self.saved.add(message.message_id)
             self.output_dir.mkdir(parents=True, exist_ok=True)
-            path = self.output_dir / Path(upload.filename or f"berkas-{message.message_id}").name
-            path.write_bytes(upload.data)
+            name, data = synthetic_copy(
+                upload.filename or f"berkas-{message.message_id}", upload.data
+            )
+            path = self.output_dir / name
+            path.write_bytes(data)
             printer.note(f"(disimpan: {path})", "dim")
 
 
@@ -192,14 +217,15 @@ async def run_session(
     prompt = stream.isatty()
     console.print("ikk-bot demo --interactive — mengobrol dengan bot IKK di terminal",
                   style="bold", highlight=False)
-    async with demo_world(console, database_url=database_url, numbered=True) as world:
+    async with demo_world(console, database_url=database_url, numbered=True,
+                          show_edits=True) as world:
         await announce_village(world)
         lines = LineReader(stream)
         chosen = await _choose_role(world, lines, prompt)
         if chosen is None:
             world.printer.note("Sampai jumpa.")
             return
-        session = _Session(world, world.user(PLAYER_ID, chosen.first_name), output_dir)
+        session = ChatSession(world, world.user(PLAYER_ID, chosen.first_name), output_dir)
         world.printer.names[PLAYER_ID] = f"Anda ({chosen.role.value})"
         code = await world.bot.invite(chosen.role, chosen.area)
         world.printer.narrate(f"Anda mendaftar sebagai {chosen.label} lewat tautan undangan")

@@ -79,6 +79,7 @@ __all__ = [
     "run_story",
     "stamp_chart",
     "stamp_workbook",
+    "synthetic_copy",
 ]
 
 log = logging.getLogger(__name__)
@@ -194,7 +195,11 @@ async def _prepare(
 
 @asynccontextmanager
 async def demo_world(
-    console: Console, *, database_url: str | None = None, numbered: bool = False
+    console: Console,
+    *,
+    database_url: str | None = None,
+    numbered: bool = False,
+    show_edits: bool = False,
 ) -> AsyncIterator[DemoWorld]:
     """A migrated database with the synthetic village, and the bot running on the emulator."""
     with contextlib.ExitStack() as stack:
@@ -207,7 +212,8 @@ async def demo_world(
             database = Database(engine=engine, session_factory=create_session_factory(engine))
             ctx = ServiceContext.create(database.session_factory)
             async with TelegramEmulator(quiet_period=0.03, bot_username=DEMO_BOT_USERNAME) as emu:
-                printer = ChatPrinter(emu, console, names=dict(NAMES), numbered=numbered)
+                printer = ChatPrinter(emu, console, names=dict(NAMES), numbered=numbered,
+                                      show_edits=show_edits)
                 village = await _prepare(database, ctx, printer)
                 bot = DemoBot(emu, database, demo_settings(emu, database_url))
                 await bot.start()
@@ -306,33 +312,44 @@ async def _weekly_alert(world: DemoWorld) -> None:
 
 
 def stamp_chart(data: bytes) -> bytes:
-    """The chart with a band at the bottom saying the data are synthetic."""
+    """The chart with a red band above it (where a subtitle goes) and one below it saying the
+    data are synthetic: a crop of either half still says so."""
     with Image.open(io.BytesIO(data)) as original:
         image = original.convert("RGB")
     band = 36
-    stamped = Image.new("RGB", (image.width, image.height + band), "white")
-    stamped.paste(image, (0, 0))
+    stamped = Image.new("RGB", (image.width, image.height + 2 * band), "white")
+    stamped.paste(image, (0, band))
     draw = ImageDraw.Draw(stamped)
-    draw.rectangle((0, image.height, image.width, image.height + band), fill="#b00020")
-    draw.text((image.width // 2, image.height + band // 2),
-              f"{SYNTHETIC_LABEL}: keluarga rekaan untuk demo ikk-bot, bukan data nyata",
-              fill="white", font=ImageFont.load_default(size=17), anchor="mm")
+    font = ImageFont.load_default(size=17)
+    for top, words in (
+        (0, f"{SYNTHETIC_LABEL} · demo ikk-bot"),
+        (band + image.height, f"{SYNTHETIC_LABEL}: keluarga rekaan untuk demo ikk-bot, "
+                              "bukan data nyata"),
+    ):
+        draw.rectangle((0, top, image.width, top + band), fill="#b00020")
+        draw.text((image.width // 2, top + band // 2), words, fill="white", font=font,
+                  anchor="mm")
     out = io.BytesIO()
     stamped.save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
 def stamp_workbook(data: bytes) -> bytes:
-    """The export with a first sheet saying the data are synthetic."""
+    """The export with a first sheet saying the data are synthetic, and the label in front of
+    every sheet's title row and in its printed header."""
     book = load_workbook(io.BytesIO(data))
-    sheet = book.create_sheet("DATA SINTETIS", 0)
+    for other in book.worksheets:
+        title = other["A1"].value
+        other["A1"] = f"{SYNTHETIC_LABEL} · {title}" if title else SYNTHETIC_LABEL
+        other.sheet_view.tabSelected = False
+    sheet = book.create_sheet(SYNTHETIC_LABEL, 0)
+    for every in book.worksheets:  # the printed page header too
+        every.oddHeader.center.text = f"{SYNTHETIC_LABEL}: demo ikk-bot, bukan data nyata"
     sheet["A1"] = f"{SYNTHETIC_LABEL}: dibuat oleh `ikk-bot demo`."
     sheet["A2"] = ("Keluarga Desa Sampanahan di berkas ini rekaan (diundi dengan benih tetap), "
-                   "kecuali satu keluarga yang diisi kader Siti di demo. Bukan data nyata.")
+                   "kecuali keluarga yang diisi kader di demo. Bukan data nyata.")
     sheet["A1"].font = Font(bold=True, color="B00020")
     sheet.column_dimensions["A"].width = 110
-    for other in book.worksheets:
-        other.sheet_view.tabSelected = False
     book.active = 0
     sheet.sheet_view.tabSelected = True
     book.properties.title = f"{SYNTHETIC_LABEL} — demo ikk-bot"
@@ -341,15 +358,33 @@ def stamp_workbook(data: bytes) -> bytes:
     return out.getvalue()
 
 
+SYNTHETIC_PREFIX = "sintetis-"
+
+
+def synthetic_copy(filename: str, data: bytes) -> tuple[str, bytes]:
+    """A file the demo's bot sent, as the demo saves it: the name starts with "sintetis-", a
+    chart (.png) and a workbook (.xlsx) are stamped; other files are kept as they are."""
+    name = Path(filename).name
+    suffix = Path(name).suffix.casefold()
+    if suffix == ".png":
+        data = stamp_chart(data)
+    elif suffix == ".xlsx":
+        data = stamp_workbook(data)
+    return (name if name.startswith(SYNTHETIC_PREFIX) else SYNTHETIC_PREFIX + name), data
+
+
 def _write_outputs(
     output_dir: Path, chart: bytes, workbook: bytes, period: int
 ) -> tuple[Path, Path]:
     output_dir.mkdir(parents=True, exist_ok=True)
-    chart_path = output_dir / f"sintetis-ikk-{SAMPANAHAN}-{period}.png"
-    workbook_path = output_dir / f"sintetis-ikk-{SAMPANAHAN}-{period}.xlsx"
-    chart_path.write_bytes(stamp_chart(chart))
-    workbook_path.write_bytes(stamp_workbook(workbook))
-    return chart_path, workbook_path
+    paths = []
+    for name, data in ((f"ikk-{SAMPANAHAN}-{period}.png", chart),
+                       (f"ikk-{SAMPANAHAN}-{period}.xlsx", workbook)):
+        synthetic_name, stamped = synthetic_copy(name, data)
+        path = output_dir / synthetic_name
+        path.write_bytes(stamped)
+        paths.append(path)
+    return paths[0], paths[1]
 
 
 # ------------------------------------------------------------------------------------- run

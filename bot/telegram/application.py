@@ -82,6 +82,7 @@ def _bot(settings: Settings, token: str, overall_max_rate: float) -> IkkBot:
         get_updates_request=HTTPXRequest(connection_pool_size=1),
         # Interactive replies: retry a 429 twice. Broadcasts pace themselves elsewhere.
         rate_limiter=AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=2),
+        label=settings.demo_label,  # only `ikk-bot demo` sets it
     )
 
 

@@ -1,9 +1,13 @@
-"""The PTB bot class the application uses: `ExtBot` that skips updates it cannot read.
+"""The PTB bot class the application uses: `ExtBot` that skips updates it cannot read, and
+that can sign every message it sends with a label (the demo's "DATA SINTETIS").
 
 PTB parses a whole `getUpdates` batch at once; one update it cannot parse makes the batch fail,
 the Updater retries the same offset, and polling is stuck on that update for good. Here each
 update of a batch is checked first; one that does not parse is logged and replaced by a bare
 ``{"update_id": N}``, so the offset still moves past it and the rest of the batch is handled.
+
+With a `label` (`Settings.demo_label`, set only by `ikk-bot demo`) every text and caption the
+bot sends or edits ends with that line (`bot.labelled_bot`).
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import JSONDict, ODVInput
 from telegram.ext import ExtBot
 
+from bot.labelled_bot import LabelledBot
+
 __all__ = ["IkkBot", "readable_updates"]
 
 log = logging.getLogger(__name__)
-
 
 def readable_updates(bot: ExtBot[Any], raw: list[Any]) -> list[Any]:
     """`raw` with every update PTB cannot parse replaced by its bare id (or dropped if it has
@@ -43,8 +48,9 @@ def readable_updates(bot: ExtBot[Any], raw: list[Any]) -> list[Any]:
     return kept
 
 
-class IkkBot(ExtBot[int]):
-    """`ExtBot` whose `getUpdates` never gets stuck on an unreadable update."""
+class IkkBot(LabelledBot, ExtBot[int]):
+    """`ExtBot` whose `getUpdates` never gets stuck on an unreadable update, and which ends
+    every text and caption with `label` when one is set."""
 
     async def _post(
         self,

@@ -10,6 +10,7 @@ the handlers take it exactly as in polling mode.
         403  the X-Telegram-Bot-Api-Secret-Token header is missing or wrong (constant-time
              comparison; checked before anything else is read);
         415  the body is not declared as JSON;  400  it is not one JSON object;  413  over 1 MB;
+        408  the body took longer than `REQUEST_TIMEOUT` to arrive;
         200  the update is on the queue. Like PTB's server this acknowledges before the handlers
              run: a crash loses at most the updates queued but not yet handled (the user sees no
              reply and sends again); nothing acknowledged to the user is lost, because answers
@@ -18,6 +19,11 @@ the handlers take it exactly as in polling mode.
     GET /healthz  {"ok": true, "database": "ok", "pending_updates": 0}; 503 with
         "database": "unreachable" when a `SELECT 1` fails or takes over 2 s, so a monitor can
         alert on the status alone. The bot itself stays up and recovers when the database returns.
+
+Slow or abandoned clients (`bot.telegram.webhook_guard`): a connection must complete its request
+headers within `REQUEST_TIMEOUT` seconds of connecting (or of its previous request) and its body
+within `REQUEST_TIMEOUT` more, or it is closed; open connections are bounded below the
+open-files limit; a failed accept() is one log line per minute, never a traceback per attempt.
 
 The secret is never logged: it is registered with the log masking like the bot token.
 """
@@ -43,10 +49,12 @@ from telegram import Update
 
 from bot.telegram.application import BotApplication
 from bot.telegram.logging import install_log_masking
+from bot.telegram.webhook_guard import BACKLOG, AcceptErrorLog, ConnectionGuard, connection_limit
 
 __all__ = [
     "ALLOWED_UPDATES",
     "HEALTH_PATH",
+    "REQUEST_TIMEOUT",
     "SECRET_HEADER",
     "WebhookOptionError",
     "WebhookOptions",
@@ -71,6 +79,9 @@ ALLOWED_UPDATES: Final = (
 MAX_BODY: Final = 1024 * 1024
 """An update is a few kilobytes; anything larger is refused (413) before it is read."""
 HEALTH_TIMEOUT: Final = 2.0
+REQUEST_TIMEOUT: Final = 10.0
+"""Seconds a client has for its request headers, and again for its body. Telegram sends a whole
+update at once; only a broken or hostile client is slower."""
 SHUTDOWN_TIMEOUT: Final = 1.0
 _SECRET_SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _LOOPBACK: Final = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -121,6 +132,7 @@ class WebhookOptions:
     secret_token: str = field(repr=False)  # never in a log line or a traceback's locals
     listen: str = "127.0.0.1"
     port: int = 8443
+    request_timeout: float = REQUEST_TIMEOUT
 
     def __post_init__(self) -> None:
         check_webhook_url(self.url)
@@ -129,6 +141,8 @@ class WebhookOptions:
             raise WebhookOptionError(f"jalur webhook tidak boleh {HEALTH_PATH}.")
         if not 1 <= self.port <= 65535:
             raise WebhookOptionError(f"--port harus 1–65535 (diberikan: {self.port}).")
+        if not self.request_timeout > 0:
+            raise WebhookOptionError("batas waktu permintaan webhook harus lebih dari 0 detik.")
 
     @property
     def path(self) -> str:
@@ -166,6 +180,9 @@ class WebhookServer:
         self._secret = options.secret_token.encode("ascii")
         self._database_check = database_check
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
+        self._accept_errors: AcceptErrorLog | None = None
+        self.guard: ConnectionGuard | None = None
         self._port: int | None = None
         self.accepted = 0
         self.refused = 0
@@ -183,8 +200,17 @@ class WebhookServer:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post(self.options.path, self._receive)
         app.router.add_get(HEALTH_PATH, self._health)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+        guard = ConnectionGuard(connection_limit())
+        app.middlewares.append(guard.middleware)
+        # aiohttp's keep-alive timer starts when a connection is made and is reset only by a
+        # completed request: it is the header timeout for the first request and the next.
+        runner = web.AppRunner(
+            app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT,
+            keepalive_timeout=self.options.request_timeout,
+        )
         await runner.setup()
+        assert runner.server is not None
+        guard.bind(runner.server)
         family = socket.AF_INET6 if ":" in self.options.listen else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -197,13 +223,17 @@ class WebhookServer:
                 f"tidak dapat mendengarkan di {self.options.listen}:{self.options.port} "
                 f"({error.strerror})."
             ) from error
-        site = web.SockSite(runner, sock)
-        await site.start()
-        self._runner = runner
+        loop = asyncio.get_running_loop()
+        accept_errors = AcceptErrorLog(loop)
+        accept_errors.install()
+        # The guard is the protocol factory, so it sees every accepted connection first.
+        self._listener = await loop.create_server(guard, sock=sock, backlog=BACKLOG)
+        self._runner, self.guard, self._accept_errors = runner, guard, accept_errors
         self._port = int(sock.getsockname()[1])
         log.info(
-            "webhook server on %s:%d%s (health: %s)",
-            self.options.listen, self._port, self.options.path, HEALTH_PATH,
+            "webhook server on %s:%d%s (health: %s; at most %d connections, %gs per request)",
+            self.options.listen, self._port, self.options.path, HEALTH_PATH, guard.limit,
+            self.options.request_timeout,
         )
 
     async def register(self) -> None:
@@ -221,9 +251,15 @@ class WebhookServer:
 
     async def stop(self) -> None:
         """Stop listening (the webhook stays registered: Telegram keeps the updates meanwhile)."""
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        accept_errors, self._accept_errors = self._accept_errors, None
+        if accept_errors is not None:
+            accept_errors.uninstall()
 
     # -- routes --------------------------------------------------------------------------
 
@@ -236,7 +272,12 @@ class WebhookServer:
         if request.content_type != "application/json":
             return web.Response(status=415, text="expected application/json")
         try:
-            payload = json.loads(await request.read())
+            async with asyncio.timeout(self.options.request_timeout):
+                body = await request.read()
+        except TimeoutError:  # a body trickled in byte by byte: same treatment as slow headers
+            return web.Response(status=408, text="request body too slow")
+        try:
+            payload = json.loads(body)
         except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             return web.Response(status=400, text="body is not JSON")
         if not isinstance(payload, dict):

@@ -7,12 +7,18 @@ import asyncio
 import io
 from pathlib import Path
 
+from openpyxl import load_workbook
+from PIL import Image
 from rich.console import Console
 from sqlalchemy import select
 
 from bot.db.engine import create_engine, create_session_factory
-from bot.db.models import Answer, AppUser, Response
-from bot.demo.interactive import PLAYER_ID, run_interactive
+from bot.db.models import Answer, AppUser, Response, Role
+from bot.demo.interactive import PLAYER_ID, ChatSession, run_interactive
+from bot.demo.story import KOTABARU, demo_world
+from tests.bot.demo.test_printer import bot_api, keyboard
+
+RED_BAND = (0xB0, 0x00, 0x20)
 
 
 def _console(buffer: io.StringIO) -> Console:
@@ -65,16 +71,49 @@ def test_a_kader_answers_by_text_and_by_button_number_and_leaves_with_keluar(
     }
 
 
-def test_a_pejabat_taps_the_desa_by_number_and_the_chart_is_saved(tmp_path: Path) -> None:
-    script = "pejabat\n/ikk Sampanahan\n2\n"  # the input ends without /keluar (Ctrl-D)
+def test_a_pejabat_taps_the_desa_by_number_and_the_labelled_chart_and_workbook_are_saved(
+    tmp_path: Path,
+) -> None:
+    # [2] the desa, then [1] "📥 Ekspor Excel" under the report; the input ends without /keluar.
+    script = "pejabat\n/ikk Sampanahan\n2\n1\n"
     status, out, err = _run(script, tmp_path)
     assert status == 0, err
     assert "[1] Kec. Sampanahan, Kab. Kotabaru  [2] Desa Sampanahan, Kec. Sampanahan" in out
     assert "Anda (pejabat): (ketuk) [Desa Sampanahan, Kec. Sampanahan]" in out
     assert "IKK Desa Sampanahan" in out
-    [chart] = (tmp_path / "out").glob("ikk-63.02.12.2005-*.png")
-    assert chart.read_bytes().startswith(b"\x89PNG")
-    assert f"(disimpan: {chart})" in out
+    assert "Anda (pejabat): (ketuk) [📥 Ekspor Excel]" in out
+    saved = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert all(name.startswith("sintetis-") for name in saved), saved
+    [chart] = (tmp_path / "out").glob("sintetis-ikk-63.02.12.2005-*.png")
+    [workbook] = (tmp_path / "out").glob("sintetis-ikk-63.02.12.2005-*.xlsx")
+    assert f"(disimpan: {chart})" in out and f"(disimpan: {workbook})" in out
+    image = Image.open(chart).convert("RGB")
+    assert image.getpixel((2, 2)) == image.getpixel((2, image.height - 2)) == RED_BAND
+    book = load_workbook(workbook, read_only=True)
+    assert book.sheetnames[0] == "DATA SINTETIS"
+    for sheet in book.worksheets:
+        assert str(next(sheet.iter_rows(max_row=1, values_only=True))[0]).startswith(
+            "DATA SINTETIS"
+        ), sheet.title
+
+
+def test_an_edited_message_is_printed_again_marked_diubah_with_its_new_state(
+    tmp_path: Path,
+) -> None:
+    # Name, RT (typed: its card loses the ⬅️ Kembali button), members, then [1] Ya.
+    script = "1\n/survei\nBudi Santoso\n3\n4\n1\n/keluar\n"
+    status, out, err = _run(script, tmp_path)
+    assert status == 0, err
+    # A card whose keyboard was taken away says so in one line.
+    assert "Bot (diubah): (tombol dihapus) Pertanyaan 2 dari" in out
+    # The tapped question is shown again with the answer the bot wrote into it, and the
+    # demo label once, at the end.
+    edited = out[out.index("Anda (kader): (ketuk) [Ya]"):]
+    edited = edited[edited.index("Bot (diubah): Pertanyaan 4 dari"):]
+    edited = edited[: edited.index("\nBot: ")]
+    assert "Apakah ada pasangan suami-istri" in edited and "✔️ Ya" in edited
+    assert edited.count("DATA SINTETIS") == 1
+    assert edited.rstrip().endswith("🧪 DATA SINTETIS: demo ikk-bot, bukan data nyata")
 
 
 def test_a_wrong_number_or_choice_is_explained_and_the_session_goes_on(
@@ -92,3 +131,28 @@ def test_the_end_of_input_at_the_role_question_ends_cleanly(tmp_path: Path) -> N
     status, out, err = _run("", tmp_path)
     assert status == 0 and err == ""
     assert out.rstrip().endswith("Sampai jumpa.")
+
+
+async def test_a_number_typed_after_the_keyboard_changed_unseen_taps_nothing(
+    tmp_path: Path,
+) -> None:
+    out = io.StringIO()
+    async with demo_world(_console(out), numbered=True, show_edits=True) as world:
+        session = ChatSession(world, world.user(PLAYER_ID, "Hendra"), tmp_path)
+        code = await world.bot.invite(Role.PEJABAT, KOTABARU)
+        await session.user.send(f"/start {code}")
+        await session.settle_and_show()
+        await session.act("/ikk Sampanahan")
+        printed = world.printer.keyboard(session.user.chat_id)
+        assert printed is not None and printed.buttons[1][1].startswith("Desa Sampanahan")
+        # The bot changes the keyboard while the person reads it (nothing printed yet).
+        await bot_api(world.emulator, "editMessageText", chat_id=session.user.chat_id,
+                      message_id=printed.message.message_id, text="Pilih lagi",
+                      reply_markup=keyboard("Lain", "Desa"))
+        taps_before = len(world.emulator.state.queries)
+        await session.act("2")
+        assert len(world.emulator.state.queries) == taps_before  # nothing was tapped
+    shown = out.getvalue()
+    assert "Bot (diubah): Pilih lagi" in shown and "[1] Lain  [2] Desa" in shown
+    assert "Tombolnya baru saja berubah (lihat di atas): ketik lagi nomor yang Anda maksud." \
+        in shown

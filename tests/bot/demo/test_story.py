@@ -124,6 +124,38 @@ def test_the_chart_is_a_png_and_the_export_opens_with_a_synthetic_label(demo: Ru
     assert f"Ekspor (Excel):   {workbook}" in demo.out
 
 
+def bot_messages(out: str) -> list[str]:
+    """Each message the bot sent, as printed: "Bot: …" and its indented lines."""
+    messages: list[list[str]] = []
+    inside = False
+    for line in out.splitlines():
+        if line.startswith("Bot: ") and not line.startswith(("Bot: (notifikasi)",
+                                                              "Bot: (peringatan)")):
+            messages.append([line])
+            inside = True
+        elif inside and line.startswith(" "):
+            messages[-1].append(line)
+        else:
+            inside = False
+    return ["\n".join(m) for m in messages]
+
+
+def test_every_message_the_demo_bot_sends_says_data_sintetis(demo: Run) -> None:
+    messages = bot_messages(demo.out)
+    assert len(messages) > 40  # the whole story: greetings, questions, report, alert
+    unlabelled = [m for m in messages if "🧪 DATA SINTETIS: demo ikk-bot" not in m]
+    assert unlabelled == []
+    assert all(m.count("DATA SINTETIS") == 1 for m in messages)
+
+
+def test_the_exported_workbook_says_data_sintetis_on_every_sheet(demo: Run) -> None:
+    [workbook] = demo.output_dir.glob("sintetis-ikk-63.02.12.2005-*.xlsx")
+    book = load_workbook(workbook)
+    for sheet in book.worksheets:
+        assert str(sheet["A1"].value).startswith("DATA SINTETIS"), sheet.title
+        assert "DATA SINTETIS" in (sheet.oddHeader.center.text or ""), sheet.title
+
+
 def test_the_transcript_file_holds_what_was_printed(demo: Run) -> None:
     transcript = (demo.output_dir / "transkrip-demo.txt").read_text(encoding="utf-8")
     assert "Siti (kader): (ketuk) [✅ Kirim]" in transcript
@@ -182,11 +214,12 @@ def test_the_process_start_is_read_from_proc_when_there_is_one() -> None:
     assert started is not None and 0 <= time.time() - started < 3600
 
 
-def test_the_written_chart_carries_a_synthetic_band_below_the_bots_chart() -> None:
+def test_the_written_chart_carries_a_synthetic_band_above_and_below_the_bots_chart() -> None:
     original = Image.new("RGB", (400, 300), "white")
     raw = io.BytesIO()
     original.save(raw, format="PNG")
     stamped = Image.open(io.BytesIO(stamp_chart(raw.getvalue()))).convert("RGB")
-    assert stamped.size == (400, 336)
-    assert stamped.getpixel((2, 298)) == (255, 255, 255)  # the chart itself is unchanged
-    assert stamped.getpixel((2, 334)) == (0xB0, 0x00, 0x20)  # the red label band
+    assert stamped.size == (400, 372)
+    assert stamped.getpixel((2, 2)) == (0xB0, 0x00, 0x20)  # the band where a subtitle goes
+    assert stamped.getpixel((2, 38)) == stamped.getpixel((2, 334)) == (255, 255, 255)  # chart
+    assert stamped.getpixel((2, 370)) == (0xB0, 0x00, 0x20)  # the band below
