@@ -83,7 +83,7 @@ def test_the_kader_fills_a_family_with_buttons_and_numbers_to_the_review_card(
     assert "Siti (kader): (ketuk) [Ya]" in out
     assert "Siti (kader): 3,5 juta" in out
     assert "Ringkasan jawaban — periksa sebelum dikirim" in out
-    assert "11. Perkiraan pendapatan keluarga per bulan (Rupiah): Rp 3.500.000" in out
+    assert "11. Pendapatan per bulan: Rp 3.500.000" in out
     assert "[⬅️ Kembali] [✅ Kirim]" in out
     assert "Siti (kader): (ketuk) [✅ Kirim]" in out
     assert re.search(r"Skor keluarga: \d+,\d\d \((Baik|Sedang|Rendah)\)", out)
