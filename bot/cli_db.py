@@ -9,6 +9,7 @@ Other command modules reuse `run_with_database` for the same behaviour.
 from __future__ import annotations
 
 import asyncio
+import getpass
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -48,6 +49,7 @@ __all__ = [
     "areas_app",
     "db_app",
     "invite_app",
+    "operator_name",
     "run_with_database",
     "users_app",
 ]
@@ -98,6 +100,14 @@ def _run_migration(action: Callable[[Database], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except MigrationError as exc:
         raise _fail(str(exc), EXIT_UNUSABLE) from None
+
+
+def operator_name() -> str:
+    """Who runs this command, for audit rows: `cli:<login>` on this machine, else `cli`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli"
 
 
 def _where() -> str:

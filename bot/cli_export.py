@@ -9,13 +9,12 @@ audit row. The command says what the file holds.
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from bot.cli_db import EXIT_PROBLEMS, EXIT_UNUSABLE, run_with_database
+from bot.cli_db import EXIT_PROBLEMS, EXIT_UNUSABLE, operator_name, run_with_database
 from bot.db.database import Database
 from bot.instrument_source import cli_instrument
 from bot.services.context import ServiceContext
@@ -31,13 +30,6 @@ __all__ = ["export_command"]
 def _instrument(path: Path | None) -> Instrument:
     return cli_instrument(path)
 
-
-def _operator() -> str:
-    """Who ran the command, for the audit row: the login name on this machine, else "cli"."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (OSError, KeyError):
-        return "cli"
 
 
 def export_command(
@@ -86,7 +78,7 @@ def export_command(
         ctx = ServiceContext.create(database.session_factory, get_settings(), instrument)
         return await operator_export(
             ctx, code, period, include_names=names, include_sensitive=sensitive,
-            actor=_operator(),
+            actor=operator_name(),
         )
 
     built = run_with_database(action)
