@@ -353,11 +353,15 @@ def _summary(invite: Invite, now: datetime) -> InviteSummary:
 
 
 async def list_invites(
-    session: AsyncSession, *, include_all: bool = False, now: datetime | None = None
+    session: AsyncSession, *, include_all: bool = False, scope: Scope | None = None,
+    now: datetime | None = None, limit: int | None = None,
 ) -> list[InviteSummary]:
-    """Invites newest first: the usable ones, or with `include_all` every invite ever made."""
+    """Invites newest first: the usable ones, or with `include_all` every invite ever made;
+    only those for areas in `scope` when one is given."""
     moment = now or utcnow()
-    query = select(Invite).order_by(Invite.id.desc())
+    query = select(Invite).order_by(Invite.id.desc()).limit(limit)
+    if scope is not None:
+        query = query.where(scope.filter_codes(Invite.area_code))
     if not include_all:
         query = query.where(Invite.revoked_at.is_(None), Invite.expires_at > moment,
                             Invite.uses < Invite.max_uses)
@@ -374,10 +378,12 @@ class RevokeResult:
 
 
 async def revoke_invite(
-    session: AsyncSession, code_or_id: str, *, now: datetime | None = None
+    session: AsyncSession, code_or_id: str, *, scope: Scope | None = None,
+    now: datetime | None = None,
 ) -> RevokeResult:
     """Revoke an invite named by its number (as `list_invites` shows it), its code, or its
-    link; a revoked invite registers no one. Revoking twice changes nothing."""
+    link; a revoked invite registers no one. Revoking twice changes nothing. An invite outside
+    `scope` (when given) is treated as unknown."""
     moment = now or utcnow()
     text = code_or_id.strip()
     if "start=" in text:
@@ -389,7 +395,7 @@ async def revoke_invite(
     else:
         return RevokeResult(None)
     invite = (await session.scalars(query.with_for_update())).one_or_none()
-    if invite is None:
+    if invite is None or (scope is not None and not scope.contains(invite.area_code)):
         return RevokeResult(None)
     if invite.revoked_at is not None:
         return RevokeResult(_summary(invite, moment), already=True)
