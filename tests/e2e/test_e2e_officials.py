@@ -147,6 +147,12 @@ async def test_the_workbook_opens_and_its_numbers_equal_the_report_without_famil
     assert not any(name in workbook_text(data) for name in HEAD_NAMES)
     assert "data per keluarga tidak disertakan" in (document.caption or "")
     assert "Skor keluarga" not in load_workbook(io.BytesIO(data), read_only=True).sheetnames
+    sensitive = {"KSP1", "KSP2", "KSP3", "KSB5"}
+    for ws in load_workbook(io.BytesIO(data), read_only=True):
+        for row in ws.iter_rows(values_only=True):
+            assert "Nomor keluarga" not in row
+            if "Kode desa" in row or "Kode" in row:  # a header row: no sensitive column
+                assert not sensitive & set(row), (ws.title, row)
 
     book = load_workbook(io.BytesIO(data), read_only=True)
     summary = {row[0]: row[1] for row in book[SHEET_SUMMARY].iter_rows(values_only=True)
