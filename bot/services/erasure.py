@@ -32,6 +32,7 @@ from bot.repositories.audit import ACTION_FAMILY_DELETED, record_audit
 from bot.repositories.families import normalize_head_name
 from bot.repositories.scores import rewrite_scores
 from bot.services.context import ServiceContext
+from ikk_core.areas import display_name
 
 __all__ = ["ErasedFamily", "FamilyRecord", "delete_family", "find_families"]
 
@@ -43,6 +44,7 @@ class FamilyRecord:
     family_id: int
     village_code: str
     village_name: str
+    """As people say it: "Desa Sampanahan"."""
     period: int
     rt: int
     head_name: str
@@ -82,8 +84,8 @@ async def find_families(
             .scalar_subquery()
         )
         query = (
-            select(Family.id, Family.village_code, Area.name, Family.period, Family.rt,
-                   Family.head_name, Response.status, answers)
+            select(Family.id, Family.village_code, Area.level, Area.name, Family.period,
+                   Family.rt, Family.head_name, Response.status, answers)
             .join(Area, Area.code == Family.village_code)
             .outerjoin(Response, Response.family_id == Family.id)
             .order_by(Family.period.desc(), Family.id)
@@ -98,9 +100,9 @@ async def find_families(
             query = query.where(Family.period == period)
         rows = (await session.execute(query)).all()
         return [
-            FamilyRecord(int(fid), village, name, int(per), int(rt), head_name, status,
-                         int(count or 0))
-            for fid, village, name, per, rt, head_name, status, count in rows
+            FamilyRecord(int(fid), village, display_name(level, name), int(per), int(rt),
+                         head_name, status, int(count or 0))
+            for fid, village, level, name, per, rt, head_name, status, count in rows
         ]
 
     return await ctx.read(work)

@@ -173,6 +173,8 @@ async def test_the_command_asks_for_the_family_number_and_deletes_only_when_it_m
                          typed=f"{family_id}\n")
     assert done.exit_code == 0, done.output
     assert "tidak dapat dikembalikan" in done.stdout and HEAD_B in done.stdout
+    assert f"Desa Sampanahan ({SAMPANAHAN}) · periode {PERIOD} · terkirim" in done.stdout
+    assert "Catatan audit #" in done.stdout
     assert f"Dihapus: keluarga {family_id}" in done.stdout
     assert "Hitungan IKK desa sudah diperbarui" in done.stdout
     assert await count(world, Family, id=family_id) == 0 and await count(world, AuditEvent) == 1
