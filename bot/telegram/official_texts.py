@@ -150,6 +150,11 @@ def export_caption(file: ExportFile) -> str:
             f"Skor per keluarga tidak disertakan (lebih dari {format_integer(MAX_FAMILY_ROWS)} "
             "keluarga): ekspor per kabupaten atau kecamatan untuk rinciannya."
         )
+    elif file.with_names and not file.sensitive:
+        privacy = (
+            "Berisi nama kepala keluarga (data pribadi): simpan dan bagikan dengan hati-hati. "
+            "Indikator sensitif (mis. kekerasan) tidak disertakan per keluarga."
+        )
     elif file.with_names:
         privacy = "Berisi nama kepala keluarga: simpan dan bagikan dengan hati-hati."
     else:

@@ -184,6 +184,7 @@ async def test_an_admins_workbook_names_the_heads_of_family(harness: BotHarness)
     header = next(r for r in book["Skor keluarga"].iter_rows(values_only=True)
                   if r and r[0] == "Nomor keluarga")
     assert "KSP4" in header and not {"KSP1", "KSP2", "KSP3", "KSB5"} & set(header)
+    assert "Indikator sensitif" in (document.caption or "")
 
 
 async def test_an_official_of_another_kabupaten_finds_no_sampanahan_and_cannot_export_it(
