@@ -60,7 +60,7 @@ def export_command(
                      dir_okay=False),
     ] = None,
 ) -> None:
-    """Ekspor IKK sebuah wilayah ke Excel: ringkasan, per desa, per dimensi, skor keluarga."""
+    """Ekspor IKK wilayah ke Excel: ringkasan, per desa, per dimensi (per keluarga: --names)."""
     code = area.strip()
     if not is_valid_code(code):
         typer.echo(f"Galat: kode wilayah tidak sah: {code!r} (contoh: 63.02.12.2005).", err=True)
