@@ -9,7 +9,9 @@ Other command modules reuse `run_with_database` for the same behaviour.
 from __future__ import annotations
 
 import asyncio
+import getpass
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -17,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.database import Database, open_database
 from bot.db.migrate import (
@@ -28,7 +31,7 @@ from bot.db.migrate import (
     head_revision,
     upgrade,
 )
-from bot.db.models import Area, Role
+from bot.db.models import AppUser, Area, Role
 from bot.repositories.areas import (
     AreaFileError,
     AreaImportReport,
@@ -36,9 +39,25 @@ from bot.repositories.areas import (
     load_demo_areas,
     search_areas,
 )
-from bot.repositories.invites import create_invite, invite_link, parse_duration
+from bot.repositories.invites import (
+    InviteSummary,
+    RevokeResult,
+    create_invite,
+    invite_link,
+    list_invites,
+    parse_duration,
+    revoke_invite,
+)
 from bot.repositories.scope import OutOfScope, Scope
-from bot.repositories.users import UserError, add_user, deactivate_user, list_users
+from bot.repositories.users import (
+    UserError,
+    add_user,
+    deactivate_user,
+    list_users,
+    reactivate_user,
+    set_role,
+    set_user_area,
+)
 from bot.settings import get_settings
 from ikk_core.areas import display_name
 
@@ -48,6 +67,7 @@ __all__ = [
     "areas_app",
     "db_app",
     "invite_app",
+    "operator_name",
     "run_with_database",
     "users_app",
 ]
@@ -65,7 +85,10 @@ areas_app = typer.Typer(
     no_args_is_help=True,
     help="Wilayah Kemendagri: impor daftar kode,nama, data demo, dan pencarian nama.",
 )
-users_app = typer.Typer(no_args_is_help=True, help="Pengguna: tambah, daftar, nonaktifkan.")
+users_app = typer.Typer(
+    no_args_is_help=True,
+    help="Pengguna: tambah, daftar, ubah peran atau wilayah, nonaktifkan, aktifkan lagi.",
+)
 invite_app = typer.Typer(no_args_is_help=True, help="Undangan pendaftaran lewat tautan Telegram.")
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -98,6 +121,14 @@ def _run_migration(action: Callable[[Database], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except MigrationError as exc:
         raise _fail(str(exc), EXIT_UNUSABLE) from None
+
+
+def operator_name() -> str:
+    """Who runs this command, for audit rows: `cli:<login>` on this machine, else `cli`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli"
 
 
 def _where() -> str:
@@ -299,6 +330,53 @@ def users_deactivate(
     typer.echo(f"Pengguna {telegram_id} dinonaktifkan.")
 
 
+def _change_user(change: Callable[[AsyncSession], Awaitable[AppUser]], done: str) -> None:
+    """Run one user change in a transaction and say what the user now is, or why not."""
+
+    async def action(database: Database) -> str:
+        async with database.session_factory() as session, session.begin():
+            user = await change(session)
+            area = await session.get(Area, user.area_code)
+            where = display_name(area.level, area.name) if area is not None else user.area_code
+            return (f"Pengguna {user.telegram_id} {done}: {_ROLE_LABEL[user.role]} untuk "
+                    f"{where} ({user.area_code}), {'aktif' if user.active else 'nonaktif'}.")
+
+    try:
+        typer.echo(run_with_database(action))
+    except UserError as exc:
+        raise _fail(str(exc), EXIT_PROBLEMS) from None
+
+
+@users_app.command("set-role")
+def users_set_role(
+    telegram_id: Annotated[int, typer.Argument(help="ID numerik Telegram.")],
+    role: Annotated[Role, typer.Argument(help="admin, pejabat, atau kader.")],
+    area: Annotated[
+        str | None,
+        typer.Option("--area", help="Wilayah baru sekaligus (kader: kode desa)."),
+    ] = None,
+) -> None:
+    """Ubah peran pengguna (mis. kader menjadi pejabat); wilayahnya tetap kecuali --area."""
+    _change_user(lambda session: set_role(session, telegram_id, role, area), "sekarang")
+
+
+@users_app.command("set-area")
+def users_set_area(
+    telegram_id: Annotated[int, typer.Argument(help="ID numerik Telegram.")],
+    area: Annotated[str, typer.Argument(help="Kode wilayah baru (kader: kode desa).")],
+) -> None:
+    """Pindahkan pengguna ke wilayah lain (kader: ke satu desa ini saja)."""
+    _change_user(lambda session: set_user_area(session, telegram_id, area), "dipindahkan")
+
+
+@users_app.command("reactivate")
+def users_reactivate(
+    telegram_id: Annotated[int, typer.Argument(help="ID numerik Telegram.")],
+) -> None:
+    """Aktifkan lagi pengguna yang dinonaktifkan, dengan peran dan wilayah lamanya."""
+    _change_user(lambda session: reactivate_user(session, telegram_id), "diaktifkan lagi")
+
+
 # -------------------------------------------------------------------------------------- invite
 
 
@@ -340,3 +418,63 @@ def invite_create(
     typer.echo(f"Kode: {code}")
     typer.echo(f"Tautan: {invite_link(settings.bot_username, code)}")
 
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(get_settings().tz).strftime("%Y-%m-%d %H:%M")
+
+
+@invite_app.command("list")
+def invite_list(
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Juga undangan yang terpakai, kedaluwarsa, dicabut.")
+    ] = False,
+) -> None:
+    """Tampilkan undangan (tanpa kodenya: hanya awal sidik kode untuk mengenali)."""
+
+    async def action(database: Database) -> list[InviteSummary]:
+        async with database.session_factory() as session:
+            return await list_invites(session, include_all=show_all)
+
+    invites = run_with_database(action)
+    if not invites:
+        typer.echo("Tidak ada undangan aktif." if not show_all else "Belum ada undangan.")
+        return
+    table = Table(title=f"Undangan ({len(invites)})")
+    for column in ("No.", "Sidik", "Peran", "Wilayah", "Dipakai", "Berlaku sampai (WITA)",
+                   "Status"):
+        table.add_column(column)
+    for invite in invites:
+        table.add_row(
+            str(invite.id), invite.hash_prefix, _ROLE_LABEL[invite.role], invite.area_code,
+            f"{invite.uses}/{invite.max_uses}", _local(invite.expires_at), invite.status,
+        )
+    Console(highlight=False).print(table)
+    typer.echo("Cabut dengan: ikk-bot invite revoke NO (atau kode/tautan undangannya).")
+
+
+@invite_app.command("revoke")
+def invite_revoke(
+    code_or_id: Annotated[
+        str, typer.Argument(help="Nomor dari 'invite list', atau kode/tautan undangan.")
+    ],
+) -> None:
+    """Cabut undangan: tautannya tidak bisa lagi dipakai mendaftar."""
+
+    async def action(database: Database) -> RevokeResult:
+        async with database.session_factory() as session, session.begin():
+            return await revoke_invite(session, code_or_id)
+
+    result = run_with_database(action)
+    invite = result.invite
+    if invite is None:
+        raise _fail(
+            f"tidak ada undangan {code_or_id!r}. Lihat nomornya dengan 'ikk-bot invite list "
+            "--all'.", EXIT_PROBLEMS,
+        )
+    what = f"Undangan no. {invite.id} ({_ROLE_LABEL[invite.role]}, {invite.area_code})"
+    if result.already:
+        typer.echo(f"{what} sudah dicabut sebelumnya; tidak ada yang berubah.")
+        return
+    typer.echo(f"{what} dicabut: tautannya tidak bisa dipakai lagi "
+               f"(sudah dipakai {invite.uses} dari {invite.max_uses}).")

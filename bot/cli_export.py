@@ -1,8 +1,10 @@
-"""`ikk-bot export --area CODE [--period Y] [--names] OUT.xlsx`: the officials' workbook, offline.
+"""`ikk-bot export --area CODE [--period Y] [--names [--sensitive]] OUT.xlsx`: offline export.
 
-The same workbook `/ekspor` sends in chat (summary, indicators and dimensions per village, family
-scores by family number), written to a file by the operator who holds the database, for any area.
-Head-of-family names are written only with `--names`, and the command says so.
+The same workbook `/ekspor` sends in chat (summary, indicators and dimensions per village), written
+to a file by the operator who holds the database, for any area. Per-family rows are personal data:
+without `--names` the workbook has none (like a pejabat's); with `--names` it has the family sheet
+with names but without the sensitive indicators; `--sensitive` adds those, is logged and leaves an
+audit row. The command says what the file holds.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_db import EXIT_PROBLEMS, EXIT_UNUSABLE, run_with_database
+from bot.cli_db import EXIT_PROBLEMS, EXIT_UNUSABLE, operator_name, run_with_database
 from bot.db.database import Database
 from bot.instrument_source import cli_instrument
 from bot.services.context import ServiceContext
@@ -29,6 +31,7 @@ def _instrument(path: Path | None) -> Instrument:
     return cli_instrument(path)
 
 
+
 def export_command(
     output: Annotated[
         Path, typer.Argument(help="Berkas .xlsx yang ditulis (mis. ikk-63.02-2025.xlsx).",
@@ -43,7 +46,13 @@ def export_command(
     ] = None,
     names: Annotated[
         bool,
-        typer.Option("--names", help="Tulis nama kepala keluarga (data pribadi: hati-hati)."),
+        typer.Option("--names", help="Sertakan lembar per keluarga dengan nama kepala keluarga "
+                     "(data pribadi: hati-hati)."),
+    ] = False,
+    sensitive: Annotated[
+        bool,
+        typer.Option("--sensitive", help="Sertakan juga indikator sensitif (mis. kekerasan) di "
+                     "lembar per keluarga; perlu --names; dicatat di log dan audit."),
     ] = False,
     instrument_file: Annotated[
         Path | None,
@@ -51,10 +60,14 @@ def export_command(
                      dir_okay=False),
     ] = None,
 ) -> None:
-    """Ekspor IKK sebuah wilayah ke Excel: ringkasan, per desa, per dimensi, skor keluarga."""
+    """Ekspor IKK wilayah ke Excel: ringkasan, per desa, per dimensi (per keluarga: --names)."""
     code = area.strip()
     if not is_valid_code(code):
         typer.echo(f"Galat: kode wilayah tidak sah: {code!r} (contoh: 63.02.12.2005).", err=True)
+        raise typer.Exit(EXIT_PROBLEMS)
+    if sensitive and not names:
+        typer.echo("Galat: --sensitive hanya bisa bersama --names (lembar per keluarga).",
+                   err=True)
         raise typer.Exit(EXIT_PROBLEMS)
     if output.suffix.lower() != ".xlsx":
         typer.echo("Galat: nama berkas keluaran harus berakhiran .xlsx.", err=True)
@@ -63,7 +76,10 @@ def export_command(
 
     async def action(database: Database) -> ExportFile | None:
         ctx = ServiceContext.create(database.session_factory, get_settings(), instrument)
-        return await operator_export(ctx, code, period, include_names=names)
+        return await operator_export(
+            ctx, code, period, include_names=names, include_sensitive=sensitive,
+            actor=operator_name(),
+        )
 
     built = run_with_database(action)
     if built is None:
@@ -79,11 +95,17 @@ def export_command(
         f"Keluarga terkirim: {format_integer(built.families)} di "
         f"{format_integer(built.villages)} desa/kelurahan"
     )
-    if not built.family_rows:
+    if not built.family_sheet:
+        typer.echo("Tanpa data per keluarga (hanya angka wilayah); pakai --names untuk admin.")
+    elif not built.family_rows:
         typer.echo(
             f"Lembar skor keluarga dikosongkan: lebih dari {format_integer(MAX_FAMILY_ROWS)} "
             "keluarga. Ekspor per kabupaten atau kecamatan untuk rinciannya."
         )
-    elif names:
-        typer.echo("Perhatian: berkas berisi nama kepala keluarga (data pribadi).")
+    elif built.sensitive:
+        typer.echo("Perhatian: berkas berisi nama kepala keluarga DAN indikator sensitif "
+                   "(data pribadi). Ekspor ini dicatat di audit.")
+    else:
+        typer.echo("Perhatian: berkas berisi nama kepala keluarga (data pribadi); "
+                   "indikator sensitif tidak disertakan.")
     typer.echo(f"Ditulis: {output}")

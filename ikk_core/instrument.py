@@ -118,6 +118,9 @@ class Question:
     section: str = ""
     appearance: str = ""
     short_label: Text = Text("")
+    sensitive: bool = False
+    """Personal data of the most delicate kind (violence, crime): never shown outside the
+    family's kader and the admin, and left out of exports unless explicitly asked for."""
 
     def short(self, lang: str = "id") -> str:
         """The short label in `lang`, else the full label in `lang` (an English reader gets the
@@ -147,7 +150,9 @@ class Indicator:
     """A family-level indicator: NA unless `applies_if` holds, then 1 if `meets_if` holds else 0.
 
     `applies_if` None means it applies to every family. `sector` is the office (OPD) that usually
-    has to act when the indicator is red; alerts are routed by it.
+    has to act when the indicator is red; alerts are routed by it. A `sensitive` indicator's
+    per-family value reveals something delicate (e.g. violence reported): it stays out of every
+    per-family export unless the admin asks for it explicitly.
     """
 
     code: str
@@ -157,6 +162,7 @@ class Indicator:
     applies_if: str | None = None
     weight: float = 1.0
     sector: str = ""
+    sensitive: bool = False
 
 
 @dataclass(frozen=True)
@@ -241,6 +247,18 @@ class Instrument:
             if d.code == code:
                 return d.name.get(lang)
         return code
+
+    def sensitive_names(self) -> frozenset[str]:
+        """Names of the sensitive questions and indicator codes.
+
+        A question named like a sensitive indicator feeds it (`${KSP1}`), and an indicator
+        named like a sensitive question scores it: either side marked makes both sensitive, so
+        one forgotten mark cannot leak the other.
+        """
+        marked = {q.name for q in self.questions if q.sensitive}
+        marked |= {i.code for i in self.indicators if i.sensitive}
+        names = {q.name for q in self.questions} | {i.code for i in self.indicators}
+        return frozenset(marked & names)
 
     @property
     def label(self) -> str:

@@ -351,6 +351,7 @@ def _parse_survey(draft: Draft, sheet: RawSheet | None, problems: list[Problem])
             warn_message=row.translated("warn_message"),
             section=section,
             appearance=row.text("appearance"),
+            sensitive=row.flag("sensitive", "sensitive", default=False),
         )
         draft.questions.append(At(row.number, question))
     for group in groups:
@@ -435,6 +436,7 @@ def _parse_indicators(draft: Draft, sheet: RawSheet | None, problems: list[Probl
             applies_if=row.optional("applies_if"),
             weight=weight,
             sector=row.text("sector"),
+            sensitive=row.flag("sensitive", "sensitive", default=False),
         )
         draft.indicators.append(At(row.number, indicator))
 

@@ -8,7 +8,8 @@ An instrument file is a set of sheets, each a table with a header row (XLSForm-s
   ``constraint``, ``constraint_message::…``, ``required`` (yes/no, default yes), ``warn_min``,
   ``warn_max``, ``warn_message::…`` (soft range: outside it the bot asks "Yakin?"), ``section``,
   ``appearance``, ``short_label::…`` (optional short name of the question, at most 30
-  characters, shown on the review card; the label is used where it is empty).
+  characters, shown on the review card; the label is used where it is empty), ``sensitive``
+  (yes/no, default no: see ``indicators``).
 - ``choices``: ``list_name``, ``name``, ``label::…``.
 - ``settings``: one row per setting, columns ``key`` and ``value`` (a ``keterangan`` column is a
   note for people and is ignored). Keys: ``form_id``, ``version``, ``form_title::…``,
@@ -23,7 +24,9 @@ An instrument file is a set of sheets, each a table with a header row (XLSForm-s
   ``amount`` (rupiah per person per month). Areas not listed use ``poverty_line_default``.
 - ``dimensions``: ``code``, ``name::…``, ``weight``.
 - ``indicators``: ``code``, ``dimension``, ``name::…``, ``applies_if``, ``meets_if``, ``weight``,
-  ``sector``.
+  ``sector``, ``sensitive`` (yes/no, default no; yes for answers such as violence or child
+  marriage: they never leave the kader and the admin, and per-family exports omit them unless the
+  admin asks with ``--sensitive``; a question and an indicator of the same name share the mark).
 - ``sections`` (optional): ``code``, ``name::…``; a dimension code doubles as a section code.
 
 Translated columns are ``base::Language name (code)``; ``base::code`` and a bare ``base`` (meaning
@@ -102,6 +105,7 @@ TABLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
         "warn_message::en",
         "section",
         "appearance",
+        "sensitive",
     ),
     CHOICES: ("list_name", "name", "label::id", "label::en"),
     BANDS: ("kind", "name", "label::id", "label::en", "min"),
@@ -116,6 +120,7 @@ TABLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
         "meets_if",
         "weight",
         "sector",
+        "sensitive",
     ),
     SECTIONS: ("code", "name::id", "name::en"),
 }
@@ -391,6 +396,7 @@ def instrument_to_tables(instrument: Instrument) -> RawTables:
                 **_texts("warn_message", q.warn_message),
                 "section": q.section or None,
                 "appearance": q.appearance or None,
+                "sensitive": "yes" if q.sensitive else None,
             }
         )
     choices = [
@@ -420,6 +426,7 @@ def instrument_to_tables(instrument: Instrument) -> RawTables:
             "meets_if": i.meets_if,
             "weight": _number(i.weight),
             "sector": i.sector or None,
+            "sensitive": "yes" if i.sensitive else None,
         }
         for i in instrument.indicators
     ]

@@ -88,7 +88,7 @@ def _settings(raw: object, problems: list[Problem]) -> tuple[SettingEntry, ...]:
     return tuple(entries)
 
 
-_FLAGS = frozenset({"required", "provisional"})
+_FLAGS = frozenset({"required", "provisional", "sensitive"})
 
 
 def _yaml_value(column: str, value: Cell) -> Cell:

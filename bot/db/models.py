@@ -40,6 +40,7 @@ __all__ = [
     "AppUser",
     "Area",
     "AreaLevel",
+    "AuditEvent",
     "Base",
     "DeliveryStatus",
     "Family",
@@ -171,6 +172,8 @@ class Invite(Base):
         ForeignKey("app_user.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Set by `ikk-bot invite revoke` (or the admin in chat): the code no longer registers."""
 
 
 class InviteUse(Base):
@@ -411,3 +414,20 @@ class AlertSubscription(Base):
     sectors: Mapped[str | None] = mapped_column(Text)
     quiet_weeks: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did something with personal data, when, where: an erased family, an export with
+    sensitive columns. Deliberately without personal data itself (no name, no answer), so the
+    record of an erasure does not undo it; `family_id` is the number the family had."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    actor: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    area_code: Mapped[str | None] = mapped_column(String(16))
+    period: Mapped[int | None] = mapped_column(Integer)
+    family_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(200))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -197,8 +197,14 @@ def build_area_workbook(
     period: int,
     include_names: bool,
     generated_at: datetime,
+    family_sheet: bool = True,
+    hidden_indicators: Collection[str] = (),
 ) -> bytes:
-    """The .xlsx export of `area` (its villages and families in the order given) as bytes."""
+    """The .xlsx export of `area` (its villages and families in the order given) as bytes.
+
+    `family_sheet` False leaves "Skor keluarga" out entirely (a pejabat's workbook: per-family
+    rows are personal data); `hidden_indicators` are left out of it (sensitive indicators).
+    """
     workbook = Workbook(write_only=True)
     workbook.properties.creator = "ikk-bot"
     workbook.properties.title = _clean(f"IKK {_area_label(area)} {period}")
@@ -206,10 +212,13 @@ def build_area_workbook(
     _summary_sheet(workbook, context, len(villages))
     _indicator_sheet(workbook, context, villages)
     _dimension_sheet(workbook, context, villages)
-    rows = _family_sheet(workbook, context, families, include_names)
+    rows = (
+        _family_sheet(workbook, context, families, include_names, hidden_indicators)
+        if family_sheet else None
+    )
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return _splice(buffer.getvalue(), rows)
+    return _splice(buffer.getvalue(), rows) if rows is not None else buffer.getvalue()
 
 
 @dataclass(frozen=True)
@@ -352,9 +361,9 @@ def _dimension_sheet(workbook: Workbook, ctx: _Context, villages: Sequence[AreaR
 
 
 def _family_sheet(workbook: Workbook, ctx: _Context, families: Sequence[FamilyRow],
-                  include_names: bool) -> _FamilyRows:
+                  include_names: bool, hidden: Collection[str]) -> _FamilyRows:
     """The sheet's frame through openpyxl; its rows come back to be spliced in after saving."""
-    codes = [i.code for i in ctx.instrument.indicators]
+    codes = [i.code for i in ctx.instrument.indicators if i.code not in hidden]
     headers = ["Nomor keluarga", "Kode desa", "Desa", "RT"]
     widths: list[float] = [10, 16, 22, 6]
     if include_names:

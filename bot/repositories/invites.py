@@ -4,6 +4,10 @@ Only a SHA-256 of the code is stored. Redeeming is one transaction whose use is 
 conditional ``UPDATE ... SET uses = uses + 1 WHERE uses < max_uses AND expires_at > now``: the
 database, not the Python code, decides who gets the last use, so two people racing for a
 single-use invite cannot both win (and a CHECK keeps `uses <= max_uses` besides).
+
+The admin lists invites (never their codes: only a prefix of the hash is shown) and revokes one
+that went to the wrong person. A pejabat or admin who opens an invite of her own role for
+another area is asked first (`AREA_CHANGE`): nothing is used or changed until she confirms.
 """
 
 from __future__ import annotations
@@ -33,14 +37,18 @@ from bot.repositories.users import (
 __all__ = [
     "INVITE_PREFIX",
     "CreatedInvite",
+    "InviteSummary",
     "RedeemOutcome",
     "RedeemResult",
+    "RevokeResult",
     "create_invite",
     "hash_invite_code",
     "invite_link",
     "is_well_formed_code",
+    "list_invites",
     "parse_duration",
     "redeem_invite",
+    "revoke_invite",
 ]
 
 INVITE_PREFIX = "inv_"
@@ -64,6 +72,10 @@ class RedeemOutcome(StrEnum):
     ROLE_CONFLICT = "role_conflict"
     """The person is already registered, active, with another role: an invite does not change
     roles (an admin tapping a kader link must not demote themselves)."""
+    REVOKED = "revoked"
+    AREA_CHANGE = "area_change"
+    """An active pejabat/admin opened an invite of her role for another area: she must confirm
+    (`confirm_area_change`) before her area moves; nothing was used or changed yet."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,8 @@ class RedeemResult:
     area_code: str | None = None
     already_redeemed: bool = False
     """True when this person had already used this invite (a second tap on the link)."""
+    new_area_code: str | None = None
+    """For `AREA_CHANGE`: the invite's area (`area_code` is still the current one)."""
 
     @property
     def ok(self) -> bool:
@@ -175,8 +189,20 @@ async def create_invite(
     )
 
 
+def _unusable(invite: Invite, now: datetime) -> RedeemOutcome | None:
+    """Why an invite can no longer register anyone, or None while it can."""
+    if invite.revoked_at is not None:
+        return RedeemOutcome.REVOKED
+    if invite.expires_at <= now:
+        return RedeemOutcome.EXPIRED
+    if invite.uses >= invite.max_uses:
+        return RedeemOutcome.USED_UP
+    return None
+
+
 async def _redeem_in(
-    session: AsyncSession, code: str, telegram_id: int, display_name: str, now: datetime
+    session: AsyncSession, code: str, telegram_id: int, display_name: str, now: datetime,
+    confirm_area_change: bool = False,
 ) -> RedeemResult:
     invite = (
         await session.scalars(select(Invite).where(Invite.code_hash == hash_invite_code(code)))
@@ -197,17 +223,23 @@ async def _redeem_in(
             )
         if user.active and user.role is not invite.role:
             return RedeemResult(RedeemOutcome.ROLE_CONFLICT, user.id, user.role, user.area_code)
+        if (user.active and user.role is not Role.KADER and user.area_code != invite.area_code
+                and not confirm_area_change):
+            dead = _unusable(invite, now)  # a dead invite is refused, not asked about
+            if dead is not None:
+                return RedeemResult(dead)
+            return RedeemResult(RedeemOutcome.AREA_CHANGE, user.id, user.role, user.area_code,
+                                new_area_code=invite.area_code)
 
     claimed = await session.execute(
         update(Invite)
-        .where(Invite.id == invite.id, Invite.uses < Invite.max_uses, Invite.expires_at > now)
+        .where(Invite.id == invite.id, Invite.uses < Invite.max_uses, Invite.expires_at > now,
+               Invite.revoked_at.is_(None))
         .values(uses=Invite.uses + 1)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        if invite.expires_at <= now:
-            return RedeemResult(RedeemOutcome.EXPIRED)
-        return RedeemResult(RedeemOutcome.USED_UP)
+        return RedeemResult(_unusable(invite, now) or RedeemOutcome.USED_UP)
 
     name = display_name.strip()[:128]
     if user is None:
@@ -248,8 +280,12 @@ async def redeem_invite(
     display_name: str,
     *,
     now: datetime | None = None,
+    confirm_area_change: bool = False,
 ) -> RedeemResult:
     """Redeem `code` for the Telegram user in one transaction (committed when this returns).
+
+    An active pejabat/admin whose area would change gets `AREA_CHANGE` back (nothing stored)
+    unless `confirm_area_change` says she agreed.
 
     Registers the person (or re-activates them), gives a kader the invite's village, and
     records the use. Lock and serialization conflicts are retried; a lost race for the same
@@ -260,9 +296,109 @@ async def redeem_invite(
     moment = now or utcnow()
 
     async def unit(session: AsyncSession) -> RedeemResult:
-        return await _redeem_in(session, code, telegram_id, display_name, moment)
+        return await _redeem_in(session, code, telegram_id, display_name, moment,
+                                confirm_area_change)
 
     try:
         return await run_in_transaction(session_factory, unit)
     except IntegrityError:
         return await run_in_transaction(session_factory, unit)
+
+
+# ------------------------------------------------------------------ the admin's invite list
+
+
+@dataclass(frozen=True)
+class InviteSummary:
+    """One invite as the admin sees it: never the code, only the start of its hash."""
+
+    id: int
+    hash_prefix: str
+    role: Role
+    area_code: str
+    uses: int
+    max_uses: int
+    expires_at: datetime
+    revoked_at: datetime | None
+    created_at: datetime
+    status: str
+    """"aktif", "terpakai", "kedaluwarsa" or "dicabut"."""
+
+    @property
+    def usable(self) -> bool:
+        return self.status == "aktif"
+
+
+_STATUS_WORDS = {
+    None: "aktif",
+    RedeemOutcome.REVOKED: "dicabut",
+    RedeemOutcome.EXPIRED: "kedaluwarsa",
+    RedeemOutcome.USED_UP: "terpakai",
+}
+
+
+def _summary(invite: Invite, now: datetime) -> InviteSummary:
+    return InviteSummary(
+        id=invite.id,
+        hash_prefix=invite.code_hash[:8],
+        role=invite.role,
+        area_code=invite.area_code,
+        uses=invite.uses,
+        max_uses=invite.max_uses,
+        expires_at=invite.expires_at,
+        revoked_at=invite.revoked_at,
+        created_at=invite.created_at,
+        status=_STATUS_WORDS[_unusable(invite, now)],
+    )
+
+
+async def list_invites(
+    session: AsyncSession, *, include_all: bool = False, scope: Scope | None = None,
+    now: datetime | None = None, limit: int | None = None,
+) -> list[InviteSummary]:
+    """Invites newest first: the usable ones, or with `include_all` every invite ever made;
+    only those for areas in `scope` when one is given."""
+    moment = now or utcnow()
+    query = select(Invite).order_by(Invite.id.desc()).limit(limit)
+    if scope is not None:
+        query = query.where(scope.filter_codes(Invite.area_code))
+    if not include_all:
+        query = query.where(Invite.revoked_at.is_(None), Invite.expires_at > moment,
+                            Invite.uses < Invite.max_uses)
+    invites = (await session.scalars(query)).all()
+    return [_summary(invite, moment) for invite in invites]
+
+
+@dataclass(frozen=True)
+class RevokeResult:
+    """`invite` None: nothing matched; `already` True: it had been revoked before."""
+
+    invite: InviteSummary | None
+    already: bool = False
+
+
+async def revoke_invite(
+    session: AsyncSession, code_or_id: str, *, scope: Scope | None = None,
+    now: datetime | None = None,
+) -> RevokeResult:
+    """Revoke an invite named by its number (as `list_invites` shows it), its code, or its
+    link; a revoked invite registers no one. Revoking twice changes nothing. An invite outside
+    `scope` (when given) is treated as unknown."""
+    moment = now or utcnow()
+    text = code_or_id.strip()
+    if "start=" in text:
+        text = text.split("start=", 1)[1].split("&", 1)[0]
+    if text.isdigit():
+        query = select(Invite).where(Invite.id == int(text))
+    elif is_well_formed_code(text):
+        query = select(Invite).where(Invite.code_hash == hash_invite_code(text))
+    else:
+        return RevokeResult(None)
+    invite = (await session.scalars(query.with_for_update())).one_or_none()
+    if invite is None or (scope is not None and not scope.contains(invite.area_code)):
+        return RevokeResult(None)
+    if invite.revoked_at is not None:
+        return RevokeResult(_summary(invite, moment), already=True)
+    invite.revoked_at = moment
+    await session.flush()
+    return RevokeResult(_summary(invite, moment))

@@ -299,8 +299,14 @@ async def visible_responses(
     limit: int | None = None,
 ) -> list[tuple[ResponseRow, str]]:
     """Responses of the period the user may list, with the cadre's name: a kader's own, an
-    official's every response in their scope. Most recently touched first."""
-    where = _own(user) if user.is_kader else user.scope.filter_codes(Family.village_code)
+    admin's every response in their scope, a pejabat's none (per-family data is personal data:
+    a pejabat sees aggregates only, UU PDP). Most recently touched first."""
+    if user.is_kader:
+        where = _own(user)
+    elif user.role is Role.ADMIN:
+        where = user.scope.filter_codes(Family.village_code)
+    else:
+        return []
     query = (
         select(Response, Family, Area.name, Area.level, AppUser.display_name)
         .join(Family, Family.id == Response.family_id)

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import AppUser, Area, Role, UserArea
@@ -28,7 +28,10 @@ __all__ = [
     "get_user",
     "get_user_by_telegram_id",
     "list_users",
+    "reactivate_user",
     "set_reachable",
+    "set_role",
+    "set_user_area",
     "user_villages",
 ]
 
@@ -195,3 +198,53 @@ async def deactivate_user(session: AsyncSession, telegram_id: int) -> bool:
         .values(active=False, updated_at=utcnow())
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def _existing(session: AsyncSession, telegram_id: int) -> AppUser:
+    user = await get_user_by_telegram_id(session, telegram_id)
+    if user is None:
+        raise UserError(f"tidak ada pengguna dengan Telegram ID {telegram_id}")
+    return user
+
+
+async def _bind(session: AsyncSession, user: AppUser, role: Role, area_code: str) -> None:
+    """Give `user` the role and area; a kader's villages become exactly that village, other
+    roles have none (their scope is the area's subtree)."""
+    await check_area_for_role(session, role, area_code)
+    await session.execute(delete(UserArea).where(UserArea.user_id == user.id))
+    user.role = role
+    user.area_code = area_code
+    user.updated_at = utcnow()
+    if role is Role.KADER:
+        session.add(UserArea(user_id=user.id, area_code=area_code))
+    await session.flush()
+
+
+async def set_role(
+    session: AsyncSession, telegram_id: int, role: Role, area_code: str | None = None
+) -> AppUser:
+    """Change a user's role, keeping the area unless `area_code` is given; a kader needs a
+    village (`UserError` explains). The scope follows at once: it is read per request."""
+    user = await _existing(session, telegram_id)
+    if user.role is role and area_code in (None, user.area_code):
+        raise UserError(f"pengguna {telegram_id} sudah {role.value}")
+    await _bind(session, user, role, area_code or user.area_code)
+    return user
+
+
+async def set_user_area(session: AsyncSession, telegram_id: int, area_code: str) -> AppUser:
+    """Move a user to another area (a kader: to this one village instead of her villages)."""
+    user = await _existing(session, telegram_id)
+    await _bind(session, user, user.role, area_code)
+    return user
+
+
+async def reactivate_user(session: AsyncSession, telegram_id: int) -> AppUser:
+    """Switch a deactivated user back on, with the role and area they had."""
+    user = await _existing(session, telegram_id)
+    if user.active:
+        raise UserError(f"pengguna {telegram_id} sudah aktif")
+    user.active = True
+    user.updated_at = utcnow()
+    await session.flush()
+    return user

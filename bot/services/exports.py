@@ -4,8 +4,12 @@ The area, village and dimension numbers come from `bot.services.reports` (the sa
 aggregation `/ikk` shows), so the workbook and the chat report cannot disagree. This module adds
 what only the export needs: the submitted families of the area with their stored scores, read in
 two flat queries (families, then scores) rather than as ORM objects, because a kabupaten holds
-tens of thousands of families. The head of family's name is not even selected unless the caller
-may see it (an admin, or the operator at the command line).
+tens of thousands of families.
+
+Per-family rows are personal data (UU PDP): only the admin sees them. A pejabat's workbook, and the
+operator's without `--names`, has no family sheet at all (`include_names` False); with names, the
+sensitive indicators (`Instrument.sensitive_names`: violence, crime, child marriage) are left out
+and not even read unless `include_sensitive` is asked for explicitly.
 
 A family sheet is written for areas up to `MAX_FAMILY_ROWS` submitted families (a large
 kabupaten): a province's 400,000 families would take gigabytes of memory and minutes to write,
@@ -19,16 +23,18 @@ database sees everything (`reports.operator_report`).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, cast, func, literal, select
+from sqlalchemy import String, and_, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Area, Family, FamilyScore, Response, ResponseStatus
 from bot.db.types import utcnow
 from bot.reporting.workbook import FamilyRow, build_area_workbook
+from bot.repositories.audit import ACTION_SENSITIVE_EXPORT, record_audit
 from bot.repositories.scores import area_filter
 from bot.services.context import ServiceContext
 from bot.services.reports import AreaReport, operator_report
@@ -48,6 +54,8 @@ __all__ = [
     "village_results",
 ]
 
+
+log = logging.getLogger(__name__)
 
 _SEPARATOR = "\x1e"  # ASCII record separator: never part of an indicator code
 MAX_FAMILY_ROWS = 60_000
@@ -69,6 +77,10 @@ class ExportFile:
     family_rows: bool = True
     """False when the area had more than `MAX_FAMILY_ROWS` families and the family sheet was
     left empty."""
+    family_sheet: bool = True
+    """False when the workbook has no per-family sheet at all (a pejabat's, or no --names)."""
+    sensitive: bool = False
+    """True when the family sheet carries the sensitive indicators (`--sensitive`)."""
 
 
 def export_filename(area_code: str, period: int) -> str:
@@ -91,9 +103,11 @@ async def read_family_rows(
     instrument: Instrument,
     *,
     include_names: bool,
+    include_sensitive: bool = False,
 ) -> list[FamilyRow]:
     """Every submitted family of the area in `period`, by village code and family number (the
-    family id), with its stored indicator scores; names only when `include_names`."""
+    family id), with its stored indicator scores; names only when `include_names`, sensitive
+    indicators only when `include_sensitive`."""
     submitted = (
         Response.status == ResponseStatus.SUBMITTED,
         Family.period == period,
@@ -107,6 +121,10 @@ async def read_family_rows(
     packed = func.aggregate_strings(
         cast(FamilyScore.score, String) + FamilyScore.indicator, _SEPARATOR
     )
+    # A sensitive score is not read at all unless asked for: it cannot leak from what is absent.
+    hidden = () if include_sensitive else sorted(instrument.sensitive_names())
+    scores_read = and_(FamilyScore.response_id == Response.id,
+                       FamilyScore.indicator.not_in(hidden))
     grouped = [Family.id, Family.village_code, Area.name, Family.rt, Response.family_score_pct]
     if include_names:
         grouped.append(Family.head_name)
@@ -116,7 +134,7 @@ async def read_family_rows(
                    Response.family_score_pct, head, packed)
             .join(Response, Response.family_id == Family.id)
             .join(Area, Area.code == Family.village_code)
-            .outerjoin(FamilyScore, FamilyScore.response_id == Response.id)
+            .outerjoin(FamilyScore, scores_read)
             .where(*submitted)
             .group_by(*grouped)
             .order_by(Family.village_code, Family.id)
@@ -152,19 +170,27 @@ def build_export(
     instrument: Instrument,
     *,
     include_names: bool,
+    include_sensitive: bool = False,
     generated_at: datetime | None = None,
 ) -> ExportFile:
-    """The workbook of `report` (blocking, a few seconds for a kabupaten: run it in a thread);
-    `families` None leaves the family sheet empty (too many families)."""
+    """The workbook of `report` (blocking, a few seconds for a kabupaten: run it in a thread).
+
+    Without `include_names` there is no family sheet (aggregates only); `families` None leaves
+    it empty (too many families); sensitive indicators only with `include_sensitive`.
+    """
+    if include_sensitive and not include_names:
+        raise ValueError("sensitive columns are only written into a named (admin) export")
     villages = village_results(report)
     data = build_area_workbook(
         area=report.result,
         villages=villages,
-        families=families or (),
+        families=(families or ()) if include_names else (),
         instrument=instrument,
         period=report.period,
         include_names=include_names and families is not None,
         generated_at=generated_at or utcnow(),
+        family_sheet=include_names,
+        hidden_indicators=() if include_sensitive else instrument.sensitive_names(),
     )
     return ExportFile(
         filename=export_filename(report.code, report.period),
@@ -175,12 +201,15 @@ def build_export(
         families=report.submitted if families is None else len(families),
         villages=len(villages),
         with_names=include_names and families is not None,
-        family_rows=families is not None,
+        family_rows=include_names and families is not None,
+        family_sheet=include_names,
+        sensitive=include_sensitive and families is not None,
     )
 
 
 async def family_rows_for(
-    ctx: ServiceContext, report: AreaReport, *, include_names: bool
+    ctx: ServiceContext, report: AreaReport, *, include_names: bool,
+    include_sensitive: bool = False,
 ) -> list[FamilyRow] | None:
     """The report's families with their scores, or None when there are too many to list."""
     if too_many_families(report):
@@ -188,7 +217,8 @@ async def family_rows_for(
 
     async def work(session: AsyncSession) -> list[FamilyRow]:
         return await read_family_rows(
-            session, report.code, report.period, ctx.instrument, include_names=include_names
+            session, report.code, report.period, ctx.instrument, include_names=include_names,
+            include_sensitive=include_sensitive,
         )
 
     return await ctx.read(work)
@@ -200,14 +230,42 @@ async def operator_export(
     period: int | None = None,
     *,
     include_names: bool = False,
+    include_sensitive: bool = False,
+    actor: str = "cli",
     generated_at: datetime | None = None,
 ) -> ExportFile | None:
-    """The workbook of `area_code` for the command line; None for an unknown code."""
+    """The workbook of `area_code` for the command line; None for an unknown code.
+
+    Per-family rows only with `include_names`; sensitive indicators only with
+    `include_sensitive` as well, and such an export is logged and leaves an audit row (who,
+    when, which area and period; no personal data) before any byte of it exists.
+    """
+    if include_sensitive and not include_names:
+        raise ValueError("include_sensitive requires include_names")
     report = await operator_report(ctx, area_code, period)
     if report is None:
         return None
-    families = await family_rows_for(ctx, report, include_names=include_names)
+    families = (
+        await family_rows_for(ctx, report, include_names=True,
+                              include_sensitive=include_sensitive)
+        if include_names else None
+    )
+    if include_sensitive:
+        await _audit_sensitive_export(ctx, actor, report)
     return await asyncio.to_thread(
         build_export, report, families, ctx.instrument, include_names=include_names,
-        generated_at=generated_at,
+        include_sensitive=include_sensitive, generated_at=generated_at,
     )
+
+
+async def _audit_sensitive_export(ctx: ServiceContext, actor: str, report: AreaReport) -> None:
+    """Log and record that sensitive per-family columns left the database, and by whom."""
+    log.warning(
+        "sensitive export: actor=%s area=%s period=%s", actor, report.code, report.period
+    )
+
+    async def work(session: AsyncSession) -> None:
+        await record_audit(session, ACTION_SENSITIVE_EXPORT, actor, area_code=report.code,
+                           period=report.period)
+
+    await ctx.write(work)

@@ -302,7 +302,8 @@ async def export_area(
     period: int | None = None,
     generated_at: datetime | None = None,
 ) -> Answer[ExportFile]:
-    """`/ekspor [name] [year]`: the area's workbook (pejabat and admin; names for admin only).
+    """`/ekspor [name] [year]`: the area's workbook (pejabat and admin; per-family rows, with
+    names, for the admin only).
 
     The workbook is built in a worker thread: a kabupaten's family sheet takes seconds.
     """
@@ -321,8 +322,12 @@ async def export_area(
         return answer.but("not_found")
     if report.submitted == 0:
         return Answer("empty", answer.query, answer.area, None, (), report.period)
+    # Per-family rows are personal data: the admin's workbook lists them (by name, without the
+    # sensitive indicators); a pejabat's holds aggregates only, so they are not even read.
     include_names = user.role is Role.ADMIN
-    families = await family_rows_for(ctx, report, include_names=include_names)
+    families = (
+        await family_rows_for(ctx, report, include_names=True) if include_names else None
+    )
     built = await asyncio.to_thread(
         build_export, report, families, ctx.instrument, include_names=include_names,
         generated_at=generated_at,

@@ -18,7 +18,7 @@ from bot.repositories.invites import RedeemOutcome, redeem_invite
 from bot.repositories.users import get_user_by_telegram_id
 from ikk_core.areas import display_name
 
-__all__ = ["Profile", "StartResult", "load_profile", "start"]
+__all__ = ["AreaChange", "Profile", "StartResult", "area_label", "load_profile", "start"]
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,23 @@ async def load_profile(session_factory: SessionFactory, telegram_id: int) -> Pro
         )
 
 
+async def area_label(session_factory: SessionFactory, code: str) -> str:
+    """An area's display name ("Kabupaten Kotabaru"), or its code if it is unknown."""
+    async with session_factory() as session:
+        await session.connection(execution_options=READ_ONLY)
+        area = await session.get(Area, code)
+    return display_name(area.level, area.name) if area is not None else code
+
+
+@dataclass(frozen=True)
+class AreaChange:
+    """The question an official gets before an invite moves her: from where, to where."""
+
+    code: str
+    current: str
+    new: str
+
+
 @dataclass(frozen=True)
 class StartResult:
     """What /start did: `outcome` of the invite (None without a code) and who they are now."""
@@ -78,17 +95,31 @@ class StartResult:
     outcome: RedeemOutcome | None
     profile: Profile | None
     already_redeemed: bool = False
+    area_change: AreaChange | None = None
+    """Set with `RedeemOutcome.AREA_CHANGE`: nothing changed yet, ask first."""
 
 
 async def start(
-    session_factory: SessionFactory, telegram_id: int, display_name: str, code: str | None
+    session_factory: SessionFactory, telegram_id: int, display_name: str, code: str | None,
+    *, confirm_area_change: bool = False,
 ) -> StartResult:
-    """/start: redeem the invite `code` if one came with the link, then load the profile."""
+    """/start: redeem the invite `code` if one came with the link, then load the profile.
+
+    `confirm_area_change` is the official's "Ya" to the area-change question."""
     if code is None:
         return StartResult(None, await load_profile(session_factory, telegram_id))
-    redeemed = await redeem_invite(session_factory, code, telegram_id, display_name)
+    redeemed = await redeem_invite(session_factory, code, telegram_id, display_name,
+                                   confirm_area_change=confirm_area_change)
+    change = None
+    if redeemed.outcome is RedeemOutcome.AREA_CHANGE:
+        change = AreaChange(
+            code,
+            await area_label(session_factory, redeemed.area_code or ""),
+            await area_label(session_factory, redeemed.new_area_code or ""),
+        )
     return StartResult(
         redeemed.outcome,
         await load_profile(session_factory, telegram_id),
         already_redeemed=redeemed.already_redeemed,
+        area_change=change,
     )

@@ -23,6 +23,7 @@ from bot.settings import Settings
 from bot.telegram.deps import Deps
 from bot.telegram.errors import on_error
 from bot.telegram.ext_bot import IkkBot
+from bot.telegram.handlers.admin import admin_handlers
 from bot.telegram.handlers.alerts import alert_handlers
 from bot.telegram.handlers.officials import official_handlers
 from bot.telegram.handlers.onboarding import onboarding_handlers
@@ -128,6 +129,7 @@ def build_application(
     application.add_handlers(onboarding_handlers(deps))
     application.add_handlers(official_handlers(deps))  # before the survey's catch-all buttons
     application.add_handlers(alert_handlers(deps))  # before the survey's catch-all buttons
+    application.add_handlers(admin_handlers(deps))  # before the survey's catch-all buttons
     application.add_handlers(survey_handlers(deps))
     application.add_handlers(fallback_handlers(deps))
     application.add_error_handler(on_error)

@@ -116,3 +116,11 @@ def forget_account(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Drop the remembered account (after a service said the user is unknown or inactive)."""
     if context.user_data is not None:
         context.user_data.pop(_ACCOUNT_KEY, None)
+
+
+def forget_account_of(context: ContextTypes.DEFAULT_TYPE, telegram_id: int) -> None:
+    """Drop ANOTHER user's remembered account (the admin switched them off or on), so their
+    next message is checked against the database instead of a stale memory."""
+    data = context.application.user_data.get(telegram_id)
+    if data is not None:
+        data.pop(_ACCOUNT_KEY, None)

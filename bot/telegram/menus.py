@@ -17,7 +17,9 @@ from telegram.error import TelegramError
 
 from bot.db.models import Role
 from bot.telegram.alert_texts import COMMAND_DESCRIPTIONS as ALERT_COMMAND_DESCRIPTIONS
+from bot.telegram.invite_texts import UNDANGAN_DESCRIPTION
 from bot.telegram.official_commands import OFFICIAL_COMMAND_DESCRIPTIONS, OFFICIAL_COMMANDS
+from bot.telegram.people_texts import PENGGUNA_DESCRIPTION
 from bot.telegram.texts import COMMAND_DESCRIPTIONS
 
 __all__ = [
@@ -38,12 +40,15 @@ _ROLE_COMMANDS: Final[dict[Role, tuple[str, ...]]] = {
     # Officials (issue 5): /ikk, /ekspor, /progres, /undang from bot/telegram/official_commands.py.
     # Weekly alerts (issue 6): settings for every official, delivery status for admins.
     Role.PEJABAT: (*OFFICIAL_COMMANDS, "peringatan", "bantuan"),
-    Role.ADMIN: (*OFFICIAL_COMMANDS, "peringatan", "status_peringatan", "bantuan"),
+    Role.ADMIN: (*OFFICIAL_COMMANDS, "peringatan", "status_peringatan", "undangan",
+                 "pengguna", "bantuan"),
 }
 _DESCRIPTIONS: Final = {
     **COMMAND_DESCRIPTIONS,
     **OFFICIAL_COMMAND_DESCRIPTIONS,
     **ALERT_COMMAND_DESCRIPTIONS,
+    "undangan": UNDANGAN_DESCRIPTION,
+    "pengguna": PENGGUNA_DESCRIPTION,
 }
 
 

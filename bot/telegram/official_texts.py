@@ -141,10 +141,19 @@ def report_keyboard(report: AreaReport, *, may_export: bool) -> InlineKeyboardMa
 
 def export_caption(file: ExportFile) -> str:
     """The document's caption: what the workbook holds and how families are identified."""
-    if not file.family_rows:
+    sheets = "Ringkasan, Indikator per desa, Dimensi per desa, Skor keluarga"
+    if not file.family_sheet:
+        sheets = "Ringkasan, Indikator per desa, Dimensi per desa"
+        privacy = "Hanya angka wilayah dan desa; data per keluarga tidak disertakan."
+    elif not file.family_rows:
         privacy = (
             f"Skor per keluarga tidak disertakan (lebih dari {format_integer(MAX_FAMILY_ROWS)} "
             "keluarga): ekspor per kabupaten atau kecamatan untuk rinciannya."
+        )
+    elif file.with_names and not file.sensitive:
+        privacy = (
+            "Berisi nama kepala keluarga (data pribadi): simpan dan bagikan dengan hati-hati. "
+            "Indikator sensitif (mis. kekerasan) tidak disertakan per keluarga."
         )
     elif file.with_names:
         privacy = "Berisi nama kepala keluarga: simpan dan bagikan dengan hati-hati."
@@ -153,7 +162,7 @@ def export_caption(file: ExportFile) -> str:
     return (
         f"📥 <b>IKK {escape(file.area_label)}</b> · periode {file.period}\n"
         f"{format_integer(file.families)} keluarga · {format_integer(file.villages)} desa/kel.\n"
-        "Lembar: Ringkasan, Indikator per desa, Dimensi per desa, Skor keluarga.\n"
+        f"Lembar: {sheets}.\n"
         f"{privacy}"
     )
 

@@ -145,7 +145,14 @@ async def test_the_workbook_opens_and_its_numbers_equal_the_report_without_famil
     assert document.document.filename == "ikk-63.02.12.2005-2025.xlsx"
     data = document.document.data
     assert not any(name in workbook_text(data) for name in HEAD_NAMES)
-    assert "tanpa nama" in (document.caption or "")
+    assert "data per keluarga tidak disertakan" in (document.caption or "")
+    assert "Skor keluarga" not in load_workbook(io.BytesIO(data), read_only=True).sheetnames
+    sensitive = {"KSP1", "KSP2", "KSP3", "KSB5"}
+    for ws in load_workbook(io.BytesIO(data), read_only=True):
+        for row in ws.iter_rows(values_only=True):
+            assert "Nomor keluarga" not in row
+            if "Kode desa" in row or "Kode" in row:  # a header row: no sensitive column
+                assert not sensitive & set(row), (ws.title, row)
 
     book = load_workbook(io.BytesIO(data), read_only=True)
     summary = {row[0]: row[1] for row in book[SHEET_SUMMARY].iter_rows(values_only=True)
@@ -173,6 +180,11 @@ async def test_an_admins_workbook_names_the_heads_of_family(harness: BotHarness)
     [document] = await act(harness, admin, tap=DESA_BUTTON)
     assert document.document is not None
     assert all(name in workbook_text(document.document.data) for name in HEAD_NAMES)
+    book = load_workbook(io.BytesIO(document.document.data), read_only=True)
+    header = next(r for r in book["Skor keluarga"].iter_rows(values_only=True)
+                  if r and r[0] == "Nomor keluarga")
+    assert "KSP4" in header and not {"KSP1", "KSP2", "KSP3", "KSB5"} & set(header)
+    assert "Indikator sensitif" in (document.caption or "")
 
 
 async def test_an_official_of_another_kabupaten_finds_no_sampanahan_and_cannot_export_it(

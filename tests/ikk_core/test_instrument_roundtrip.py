@@ -81,6 +81,21 @@ def rich_instrument() -> Instrument:
     )
 
 
+def test_sensitive_marks_survive_both_file_formats(tmp_path: Path) -> None:
+    base = rich_instrument()
+    marked = replace(
+        base,
+        questions=tuple(replace(q, sensitive=q.name == "BANTUAN") for q in base.questions),
+    )
+    for suffix, write in ((".xlsx", write_xlsx), (".yaml", write_yaml)):
+        path = tmp_path / f"instrumen{suffix}"
+        write(marked, path)
+        loaded = load_instrument(path)
+        assert loaded == marked
+        assert loaded.question("BANTUAN").sensitive
+        assert loaded.sensitive_names() == {"BANTUAN", "KSP1", "KSP2", "KSP3", "KSB5"}
+
+
 def test_the_rich_instrument_is_itself_valid() -> None:
     assert validate(rich_instrument()) == []
 
@@ -141,7 +156,7 @@ def test_exported_workbook_has_xlsform_sheets_and_headers(tmp_path: Path) -> Non
     indicators = [c.value for c in book["indicators"][1]]
     assert indicators == [
         "code", "dimension", "name::Bahasa Indonesia (id)", "name::English (en)", "applies_if",
-        "meets_if", "weight", "sector",
+        "meets_if", "weight", "sector", "sensitive",
     ]  # fmt: skip
 
 

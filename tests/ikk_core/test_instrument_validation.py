@@ -21,6 +21,7 @@ from ikk_core.instrument_io import (
     Problem,
     check_file,
     instrument_from_yaml_text,
+    load_default_instrument,
     load_instrument,
     read_tables,
     validate,
@@ -581,3 +582,41 @@ def test_unknown_suffix_and_missing_file_are_file_errors(tmp_path: Path) -> None
         read_tables(tmp_path / "instrumen.csv")
     with pytest.raises(InstrumentFileError, match="tidak ditemukan"):
         read_tables(tmp_path / "tidak-ada.yaml")
+
+
+# ------------------------------------------------------------------ sensitive marks
+
+
+@pytest.mark.parametrize("value", ["yes", "ya", "true", "1", 1, True, "Tidak", "no", 0, ""])
+def test_sensitive_accepts_yes_no_words_in_both_languages(value: object) -> None:
+    d = data()
+    d["indicators"][0]["sensitive"] = value
+    d["survey"][3]["sensitive"] = value
+    assert problems_of(d) == []
+
+
+@pytest.mark.parametrize("value", ["rahasia", "2", 0.5])
+def test_sensitive_that_is_not_yes_or_no_is_located_on_its_row(value: object) -> None:
+    d = data()
+    d["indicators"][1]["sensitive"] = value
+    assert_at(only(problems_of(d)), "indicators", 3, "sensitive", "yes atau no")
+
+
+def test_question_sensitive_problem_points_at_the_survey_row() -> None:
+    d = data()
+    d["survey"][1]["sensitive"] = "mungkin"
+    assert_at(only(problems_of(d)), "survey", 3, "sensitive", "mungkin")
+
+
+def test_a_question_and_an_indicator_of_one_name_share_the_sensitive_mark() -> None:
+    d = data()
+    d["indicators"][0]["code"] = "Q1"
+    d["indicators"][0]["sensitive"] = "ya"
+    d["survey"][3]["sensitive"] = True
+    instrument = instrument_from_yaml_text(yaml.safe_dump(d))
+    assert instrument.sensitive_names() == {"Q1", "JUMLAH"}
+    assert not instrument.question("Q1").sensitive  # only the mark itself is per row
+
+
+def test_default_instrument_marks_violence_crime_and_child_marriage_sensitive() -> None:
+    assert load_default_instrument().sensitive_names() == {"KSP1", "KSP2", "KSP3", "KSB5"}

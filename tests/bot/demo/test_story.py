@@ -114,12 +114,12 @@ def test_the_chart_is_a_png_and_the_export_opens_with_a_synthetic_label(demo: Ru
     assert chart.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     book = load_workbook(workbook, read_only=True)
     assert book.sheetnames[0] == "DATA SINTETIS"
-    assert "Ringkasan" in book.sheetnames and "Skor keluarga" in book.sheetnames
+    # The pejabat's export holds aggregates only (UU PDP): no per-family sheet, no names.
+    assert "Ringkasan" in book.sheetnames and "Skor keluarga" not in book.sheetnames
     summary = [v for row in book["Ringkasan"].iter_rows(values_only=True) for v in row]
     assert "Desa Sampanahan" in summary and 121 in summary
-    # The pejabat's export carries family numbers, never the synthetic heads' names.
-    families = [v for row in book["Skor keluarga"].iter_rows(values_only=True) for v in row]
-    assert "Mardiansyah Noor" not in families
+    everything = [v for ws in book for row in ws.iter_rows(values_only=True) for v in row]
+    assert "Mardiansyah Noor" not in everything
     assert f"Grafik (PNG):     {chart}" in demo.out
     assert f"Ekspor (Excel):   {workbook}" in demo.out
 

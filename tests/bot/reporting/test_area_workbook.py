@@ -317,3 +317,37 @@ def test_a_family_score_of_nan_is_written_as_no_value() -> None:
     families = [replace(f, score=float("nan")) for f in worked_rows()]
     ws = load(build(families=families))[SHEET_FAMILIES]
     assert [r[4] for r in rows_from(ws, HEADER_ROW + 1)] == [NO_VALUE] * 3
+
+
+def test_without_a_family_sheet_the_workbook_holds_no_family_row_or_name() -> None:
+    data = build_area_workbook(
+        area=worked_example(), villages=(worked_example(),), families=worked_rows(),
+        instrument=instrument(), period=2026, include_names=True, generated_at=GENERATED,
+        family_sheet=False,
+    )
+    book = load(data)
+    assert SHEET_FAMILIES not in book.sheetnames
+    values = list(all_cell_values(book))
+    assert "Nomor keluarga" not in values
+    for name in HEAD_NAMES:
+        assert not [part for part in raw_parts(data) if name.encode() in part]
+
+
+def test_hidden_indicators_have_no_column_and_the_others_keep_their_values() -> None:
+    data = build_area_workbook(
+        area=worked_example(), villages=(worked_example(),), families=worked_rows(),
+        instrument=instrument(), period=2026, include_names=False, generated_at=GENERATED,
+        hidden_indicators={"KSP2", "KSB5"},
+    )
+    ws = load(data)[SHEET_FAMILIES]
+    header = next(ws.iter_rows(min_row=HEADER_ROW, max_row=HEADER_ROW, values_only=True))
+    assert "KSP2" not in header and "KSB5" not in header and "KSP1" in header
+    assert len(header) == 6 + 29 - 2
+    rows = [dict(zip(header, row, strict=True)) for row in rows_from(ws, HEADER_ROW + 1)]
+    full = load(build())[SHEET_FAMILIES]
+    full_header = next(full.iter_rows(min_row=HEADER_ROW, max_row=HEADER_ROW, values_only=True))
+    expected = [
+        {k: v for k, v in zip(full_header, row, strict=True) if k not in {"KSP2", "KSB5"}}
+        for row in rows_from(full, HEADER_ROW + 1)
+    ]
+    assert rows == expected and len(rows) == 3
