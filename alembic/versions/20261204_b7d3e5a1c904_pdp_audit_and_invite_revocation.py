@@ -6,7 +6,7 @@ area, without any personal data. `invite.revoked_at` lets the admin withdraw an 
 sent to the wrong person before it is used.
 
 Revision ID: b7d3e5a1c904
-Revises: c5e81d3a7b20
+Revises: fa4c7d2e9b31
 Create Date: 2026-12-04 18:00:00+00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "b7d3e5a1c904"
-down_revision: str | Sequence[str] | None = "c5e81d3a7b20"
+down_revision: str | Sequence[str] | None = "fa4c7d2e9b31"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

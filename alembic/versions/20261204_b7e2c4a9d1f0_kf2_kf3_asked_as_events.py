@@ -15,7 +15,7 @@ province edited carries its own id or version and its answers mean what its word
 The audit rows (answer_change) keep what was typed at the time, under the wording of the time.
 
 Revision ID: b7e2c4a9d1f0
-Revises: fa4c7d2e9b31
+Revises: b7d3e5a1c904
 Create Date: 2026-12-04 18:00:00+00:00
 """
 
@@ -26,7 +26,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "b7e2c4a9d1f0"
-down_revision: str | Sequence[str] | None = "fa4c7d2e9b31"
+down_revision: str | Sequence[str] | None = "b7d3e5a1c904"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
