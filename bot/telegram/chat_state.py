@@ -11,6 +11,7 @@ answered as stale, a "Ya, benar" shows the question again.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Final
@@ -32,6 +33,9 @@ __all__ = [
 
 _MEMORY_KEY: Final = "ikk_memory"
 _ACCOUNT_KEY: Final = "ikk_account"
+#: How long a remembered account is trusted before the database is asked again: a user switched
+#: off or moved on the command line (another process) is seen within this time.
+ACCOUNT_TTL_SECONDS: Final = 60.0
 ANSWER_MESSAGES_KEPT: Final = 200
 PENDING_KEPT: Final = 20
 
@@ -76,6 +80,7 @@ class Account:
 
     user_id: int
     role: Role
+    checked_at: float = field(default_factory=time.monotonic, compare=False)
 
     @property
     def is_kader(self) -> bool:
@@ -85,11 +90,11 @@ class Account:
 async def account_of(
     session_factory: SessionFactory, context: ContextTypes.DEFAULT_TYPE, telegram_id: int
 ) -> Account | None:
-    """The user's account, from memory or from the database (strangers are not remembered,
-    so an invite redeemed a second ago is seen at once)."""
+    """The user's account, from memory (for at most `ACCOUNT_TTL_SECONDS`) or from the database
+    (strangers are not remembered, so an invite redeemed a second ago is seen at once)."""
     user_data = context.user_data
     cached = user_data.get(_ACCOUNT_KEY) if user_data is not None else None
-    if isinstance(cached, Account):
+    if isinstance(cached, Account) and time.monotonic() - cached.checked_at < ACCOUNT_TTL_SECONDS:
         return cached
     async with session_factory() as session:
         await session.connection(execution_options=READ_ONLY)

@@ -120,7 +120,16 @@ class Survey:
         user = update.effective_user
         assert user is not None
         profile = await accounts.load_profile(self.deps.session_factory, user.id)
-        villages = list(zip(profile.area_codes, profile.areas, strict=True)) if profile else []
+        if profile is None or not profile.area_codes:
+            # Switched off (or left without a village) since her account was remembered: say so
+            # rather than stay silent, and look the account up again next time.
+            forget_account(context)
+            if await self.claim(update):
+                if tap is not None:
+                    await tap.answer()
+                await send(update, context, texts.ACCESS)
+            return
+        villages = list(zip(profile.area_codes, profile.areas, strict=True))
         if village is None and len(villages) > 1:
             if await self.claim(update):
                 presenter = self.presenter(update, context, tap)
