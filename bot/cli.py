@@ -12,6 +12,7 @@ from bot.cli_backup import attach_backup_commands
 from bot.cli_db import areas_app, db_app, invite_app, users_app
 from bot.cli_demo import demo_command
 from bot.cli_export import export_command
+from bot.cli_families import families_app
 from bot.cli_instrument import instrument_app
 from bot.cli_reports import rescore_command
 from bot.cli_run import run_command
@@ -33,3 +34,4 @@ app.command("run")(run_command)
 app.add_typer(alerts_app, name="alerts")
 app.command("export")(export_command)
 app.command("demo")(demo_command)
+app.add_typer(families_app, name="families")

@@ -1,0 +1,514 @@
+"""Storing families from another system as the chat would have stored them (`families import`).
+
+Every accepted row of the file (`bot.services.import_file`) becomes what a cadre's submit
+leaves: a family with name and RT, a submitted response with score and band, the answers, the
+indicator scores, and the village counts moved through `rewrite_scores` in the same
+transaction. Imported families are recorded as entered by the admin who ran the import.
+
+Which family a row is (idempotency):
+- with `id_luar`: the family of the same `sumber`, `id_luar` and period;
+- without it: the family of the same `sumber`, village, period, RT and normalised head name
+  (the chat's duplicate rule), and the report says how many rows were matched so.
+A matched family whose identity and answers are unchanged (same digest) is left alone. A
+changed one gets the new answers, one `answer_change` audit row per changed answer (old, new,
+who, why), new scores and moved counts. A row whose identity (village, RT, head name, period)
+belongs to a family entered in chat, or from another source, is reported as a DUPLICATE with
+that family's id and not stored; families of the same source with different `id_luar` are
+the source's business and are trusted to be different families. Rows are written in chunks,
+one transaction each: an import that stops halfway is finished by running it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, delete, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import (
+    Answer,
+    AnswerChange,
+    AppUser,
+    Area,
+    Family,
+    Response,
+    ResponseStatus,
+    Role,
+)
+from bot.db.types import utcnow
+from bot.repositories.scores import NewScores, rewrite_scores
+from bot.services.context import ServiceContext
+from bot.services.import_file import CheckedFile, ImportRow
+from ikk_core.answers_table import RejectedRow
+from ikk_core.areas import is_village_code
+
+__all__ = [
+    "CHUNK_SIZE",
+    "DuplicateRow",
+    "ImportError_",
+    "ImportReport",
+    "find_admin",
+    "store_families",
+    "village_names",
+]
+
+#: Families written per transaction: big enough for executemany to pay, small enough that
+#: SQLite's other writers (the running bot) wait well under a second between chunks.
+CHUNK_SIZE = 2_000
+
+Progress = Callable[[int, int], None]
+
+
+class ImportError_(Exception):
+    """The import cannot run (no admin to record it under); `message` is Indonesian."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class DuplicateRow:
+    """A row not stored because a family with its identity exists (entered in chat, or from
+    another source)."""
+
+    line: int
+    family_id: int
+    origin: str
+    """"chat" or the other family's source."""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did, row by row counted."""
+
+    created: int
+    updated: int
+    unchanged: int
+    duplicates: tuple[DuplicateRow, ...]
+    rejected: tuple[RejectedRow, ...]
+    keyed_by_identity: int
+    """Stored or matched rows without `id_luar` (recognised by village, RT, head, period)."""
+    audit_rows: int
+
+
+async def village_names(ctx: ServiceContext) -> dict[str, str]:
+    """Every village the database knows, {code: name}, to resolve the file's `desa` cells."""
+
+    async def work(session: AsyncSession) -> dict[str, str]:
+        rows = await session.execute(select(Area.code, Area.name))
+        return {code: name for code, name in rows.all() if is_village_code(code)}
+
+    return await ctx.read(work)
+
+
+async def find_admin(ctx: ServiceContext, telegram_id: int | None) -> tuple[int, str]:
+    """(database id, name) of the active admin the import is recorded under.
+
+    With no Telegram id given, the only active admin; raises ImportError_ otherwise.
+    """
+
+    async def work(session: AsyncSession) -> list[tuple[int, int, str]]:
+        query = select(AppUser.id, AppUser.telegram_id, AppUser.display_name).where(
+            AppUser.role == Role.ADMIN, AppUser.active.is_(True)
+        )
+        if telegram_id is not None:
+            query = query.where(AppUser.telegram_id == telegram_id)
+        return [(int(a), int(b), str(c)) for a, b, c in (await session.execute(query)).all()]
+
+    admins = await ctx.read(work)
+    if telegram_id is not None and not admins:
+        raise ImportError_(
+            f"Telegram ID {telegram_id} bukan admin aktif. Impor dicatat atas nama seorang "
+            "admin: lihat `ikk-bot users list --role admin`."
+        )
+    if not admins:
+        raise ImportError_(
+            "Belum ada admin aktif. Impor dicatat atas nama seorang admin: daftarkan dulu "
+            "dengan `ikk-bot users add --role admin ...`."
+        )
+    if len(admins) > 1:
+        raise ImportError_(
+            "Ada lebih dari satu admin aktif: sebutkan atas nama siapa impor dicatat, "
+            "misalnya `--admin 123456789` (Telegram ID)."
+        )
+    user_id, tid, name = admins[0]
+    return user_id, name or str(tid)
+
+
+@dataclass
+class _Existing:
+    family_id: int
+    response_id: int
+    village: str
+    period: int
+    rt: int
+    head_norm: str
+    source: str | None
+    external_id: str | None
+    digest: str | None
+    status: ResponseStatus
+
+    @property
+    def identity(self) -> tuple[str, int, int, str]:
+        return (self.village, self.period, self.rt, self.head_norm)
+
+
+async def _load_existing(session: AsyncSession, rows: Sequence[ImportRow]) -> list[_Existing]:
+    """Families that could be these rows: of their villages and periods, or with their ids."""
+    if not rows:
+        return []
+    periods = sorted({r.period for r in rows})
+    same_village = Family.village_code.in_(sorted({r.village for r in rows}))
+    by_id = sorted({(r.source, r.external_id) for r in rows if r.external_id is not None})
+    condition: ColumnElement[bool] = same_village
+    if by_id:
+        condition = or_(
+            same_village,
+            Family.source.in_(sorted({s for s, _ in by_id}))
+            & Family.external_id.in_(sorted({str(e) for _, e in by_id})),
+        )
+    query = (
+        select(
+            Family.id, Response.id, Family.village_code, Family.period, Family.rt,
+            Family.head_name_norm, Family.source, Family.external_id, Family.source_digest,
+            Response.status,
+        )
+        .join(Response, Response.family_id == Family.id)
+        .where(Family.period.in_(periods), condition)
+    )
+    return [
+        _Existing(int(fid), int(rid), village, int(period), int(rt), norm, source, ext, digest,
+                  status)
+        for fid, rid, village, period, rt, norm, source, ext, digest, status in (
+            await session.execute(query)
+        ).all()
+    ]
+
+
+def _key(row: ImportRow) -> tuple[Any, ...]:
+    if row.external_id is not None:
+        return ("id", row.source, row.external_id, row.period)
+    return ("identity", row.source, *row.identity)
+
+
+def _key_of_existing(family: _Existing) -> tuple[Any, ...]:
+    if family.external_id is not None:
+        return ("id", family.source, family.external_id, family.period)
+    return ("identity", family.source, *family.identity)
+
+
+def _distinct_by_source(a_source: str | None, a_id: str | None,
+                        b_source: str | None, b_id: str | None) -> bool:
+    """Two records of one source with their own ids: the source says they differ."""
+    return a_source is not None and a_source == b_source and a_id is not None and b_id is not None
+
+
+def _within_file(rows: Sequence[ImportRow]) -> tuple[list[ImportRow], list[RejectedRow]]:
+    """Rows that repeat an earlier row of the file (same key, or the same family from another
+    source) are refused with that row's line; the others are kept, in file order."""
+    kept: list[ImportRow] = []
+    rejected: list[RejectedRow] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    claimed: dict[tuple[str, int, int, str], list[ImportRow]] = {}
+    for row in rows:
+        key = _key(row)
+        if key in seen:
+            what = f"id_luar {row.external_id}" if row.external_id else "keluarga yang sama"
+            rejected.append(RejectedRow(row.line, f"{what} sudah ada di baris {seen[key]}"))
+            continue
+        earlier = next(
+            (e for e in claimed.get(row.identity, [])
+             if not _distinct_by_source(row.source, row.external_id, e.source, e.external_id)),
+            None,
+        ) if row.head_norm and row.rt > 0 else None
+        if earlier is not None:
+            rejected.append(RejectedRow(
+                row.line,
+                f"keluarga yang sama (nama kepala keluarga, RT, desa) sudah ada di baris "
+                f"{earlier.line}",
+            ))
+            continue
+        seen[key] = row.line
+        claimed.setdefault(row.identity, []).append(row)
+        kept.append(row)
+    return kept, rejected
+
+
+@dataclass
+class _Plan:
+    new: list[ImportRow] = field(default_factory=list)
+    changed: list[tuple[ImportRow, _Existing]] = field(default_factory=list)
+    unchanged: int = 0
+    duplicates: list[DuplicateRow] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
+    keyed_by_identity: int = 0
+
+
+def _plan(rows: Sequence[ImportRow], existing: Sequence[_Existing]) -> _Plan:
+    """Decide per row: new, changed, unchanged, duplicate or refused (no writes)."""
+    by_key: dict[tuple[Any, ...], _Existing] = {}
+    by_identity: dict[tuple[str, int, int, str], list[_Existing]] = {}
+    for family in existing:
+        if family.source is not None:
+            by_key[_key_of_existing(family)] = family
+        if family.head_norm and family.rt > 0:
+            by_identity.setdefault(family.identity, []).append(family)
+    plan = _Plan()
+    for row in rows:
+        own = by_key.get(_key(row))
+        if own is not None and own.village != row.village:
+            plan.rejected.append(RejectedRow(
+                row.line,
+                f"keluarga #{own.family_id} dari impor sebelumnya ada di desa {own.village}, "
+                f"bukan {row.village}; desa tidak dapat diubah lewat impor",
+            ))
+            continue
+        other = _conflict(row, own, by_identity.get(row.identity, []))
+        if other is not None:
+            plan.duplicates.append(other)
+            continue
+        if row.external_id is None:
+            plan.keyed_by_identity += 1
+        if own is None:
+            plan.new.append(row)
+        elif own.digest == row.digest and own.status is ResponseStatus.SUBMITTED:
+            plan.unchanged += 1
+        else:
+            plan.changed.append((row, own))
+    return plan
+
+
+def _conflict(
+    row: ImportRow, own: _Existing | None, same_identity: Sequence[_Existing]
+) -> DuplicateRow | None:
+    """The family this row would double, if any (a chat-entered one first)."""
+    if not row.head_norm or row.rt <= 0:
+        return None
+    candidates = [
+        f for f in same_identity
+        if (own is None or f.family_id != own.family_id)
+        and not _distinct_by_source(row.source, row.external_id, f.source, f.external_id)
+    ]
+    if not candidates:
+        return None
+    found = min(candidates, key=lambda f: (f.source is not None, f.family_id))
+    return DuplicateRow(row.line, found.family_id, found.source or "chat")
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _score_rows(pairs: Sequence[tuple[int, ImportRow]], instrument_id: str, version: str
+                ) -> list[NewScores]:
+    """Applicable scores of every family first, then the not-applicable ones: a bulk insert
+    starts a new statement whenever a NULL follows a value, so grouped they take two."""
+
+    def part(applicable: bool) -> list[NewScores]:
+        return [
+            NewScores(
+                response_id, row.period, row.village,
+                {c: s for c, s in row.scores.items() if (s is not None) == applicable},
+                instrument_id, version,
+            )
+            for response_id, row in pairs
+        ]
+
+    return part(True) + part(False)
+
+
+async def _insert_new(
+    session: AsyncSession, rows: Sequence[ImportRow], admin_id: int, iid: str, iver: str
+) -> None:
+    now = utcnow()
+    inserted = await session.execute(
+        insert(Family).returning(Family.id, sort_by_parameter_order=True),
+        [
+            {
+                "village_code": r.village, "period": r.period, "rt": r.rt,
+                "head_name": r.head_name, "head_name_norm": r.head_norm,
+                "created_by": admin_id, "created_at": now, "source": r.source,
+                "external_id": r.external_id, "source_digest": r.digest,
+            }
+            for r in rows
+        ],
+    )
+    family_ids = [int(i) for i in inserted.scalars().all()]
+    inserted = await session.execute(
+        insert(Response).returning(Response.id, sort_by_parameter_order=True),
+        [
+            {
+                "family_id": family_id, "cadre_id": admin_id, "instrument_id": iid,
+                "instrument_version": iver, "status": ResponseStatus.SUBMITTED, "version": 1,
+                "current_question": None, "started_at": now, "updated_at": now,
+                "submitted_at": now, "family_score_pct": r.score_pct, "family_band": r.band,
+            }
+            for family_id, r in zip(family_ids, rows, strict=True)
+        ],
+    )
+    response_ids = [int(i) for i in inserted.scalars().all()]
+    answers = [
+        {"response_id": response_id, "question": q, "value": v, "answered_at": now,
+         "answered_by": admin_id, "update_id": None}
+        for response_id, r in zip(response_ids, rows, strict=True)
+        for q, v in r.answers.items()
+    ]
+    # Skipped optional questions (NULL) after the others: one statement per group.
+    answers.sort(key=lambda a: a["value"] is None)
+    if answers:
+        await session.execute(insert(Answer), answers)
+    await rewrite_scores(
+        session, [], _score_rows(list(zip(response_ids, rows, strict=True)), iid, iver)
+    )
+
+
+async def _update_changed(
+    session: AsyncSession,
+    pairs: Sequence[tuple[ImportRow, _Existing]],
+    admin_id: int,
+    iid: str,
+    iver: str,
+    reason: str,
+) -> int:
+    """New answers, audit rows, scores and counts of families the source changed."""
+    ids = [own.response_id for _, own in pairs]
+    result = await session.execute(
+        select(Answer.response_id, Answer.question, Answer.value).where(
+            Answer.response_id.in_(ids)
+        )
+    )
+    stored: dict[int, dict[str, str | None]] = {rid: {} for rid in ids}
+    for rid, question, value in result.all():
+        stored[rid][question] = value
+    now = utcnow()
+    changes: list[dict[str, object]] = []
+    upserts: list[dict[str, object]] = []
+    removed: list[dict[str, object]] = []
+    for row, own in pairs:
+        old = stored[own.response_id]
+        for question, value in row.answers.items():
+            if question not in old or old[question] != value:
+                upserts.append({"response_id": own.response_id, "question": question,
+                                "value": value, "answered_at": now, "answered_by": admin_id,
+                                "update_id": None})
+                changes.append({"response_id": own.response_id, "question": question,
+                                "old_value": old.get(question), "new_value": value,
+                                "changed_by": admin_id, "changed_at": now, "reason": reason})
+        for question, value in old.items():
+            if question not in row.answers:
+                removed.append({"r": own.response_id, "q": question})
+                changes.append({"response_id": own.response_id, "question": question,
+                                "old_value": value, "new_value": None,
+                                "changed_by": admin_id, "changed_at": now, "reason": reason})
+    if upserts:
+        statement = _insert_for(session)(Answer)
+        statement = statement.on_conflict_do_update(
+            index_elements=[Answer.response_id, Answer.question],
+            set_={name: getattr(statement.excluded, name)
+                  for name in ("value", "answered_at", "answered_by", "update_id")},
+        )
+        await session.execute(statement, upserts)
+    if removed:
+        await session.execute(
+            delete(Answer).where(
+                Answer.response_id == bindparam("r"), Answer.question == bindparam("q")
+            ).execution_options(synchronize_session=False),
+            removed,
+        )
+    if changes:
+        await session.execute(insert(AnswerChange), changes)
+    await rewrite_scores(
+        session, ids, _score_rows([(own.response_id, row) for row, own in pairs], iid, iver)
+    )
+    await session.execute(
+        update(Response)
+        .where(Response.id == bindparam("rid"))
+        .values(
+            version=Response.version + 1, status=ResponseStatus.SUBMITTED, updated_at=now,
+            submitted_at=bindparam("submitted_at"), current_question=None,
+            family_score_pct=bindparam("pct"), family_band=bindparam("band"),
+            instrument_id=iid, instrument_version=iver,
+        )
+        .execution_options(synchronize_session=False),
+        [{"rid": own.response_id, "submitted_at": now, "pct": row.score_pct, "band": row.band}
+         for row, own in pairs],
+    )
+    await session.execute(
+        update(Family)
+        .where(Family.id == bindparam("fid"))
+        .values(rt=bindparam("rt"), head_name=bindparam("head"),
+                head_name_norm=bindparam("norm"), source_digest=bindparam("digest"))
+        .execution_options(synchronize_session=False),
+        [{"fid": own.family_id, "rt": row.rt, "head": row.head_name, "norm": row.head_norm,
+          "digest": row.digest} for row, own in pairs],
+    )
+    return len(changes)
+
+
+async def store_families(
+    ctx: ServiceContext,
+    checked: CheckedFile,
+    *,
+    admin_id: int,
+    reason: str,
+    progress: Progress | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> ImportReport:
+    """Store the checked rows (new, changed, or left alone) and report what happened.
+
+    Rows go by village (so a chunk reads the existing families of few villages); each chunk
+    is matched against the database and written in ONE transaction, so what it decided on
+    cannot change under it.
+    """
+    instrument = ctx.instrument
+    rows, repeated = _within_file(checked.rows)
+    rows.sort(key=lambda r: (r.village, r.period, r.line))
+    total = len(rows)
+    if progress is not None:
+        progress(0, total)
+    plan = _Plan()
+    audit_rows = 0
+    for start in range(0, total, chunk_size):
+        chunk = rows[start : start + chunk_size]
+
+        async def work(
+            session: AsyncSession, chunk: Sequence[ImportRow] = chunk
+        ) -> tuple[_Plan, int]:
+            decided = _plan(chunk, await _load_existing(session, chunk))
+            if decided.new:
+                await _insert_new(
+                    session, decided.new, admin_id, instrument.id, instrument.version
+                )
+            audit = 0
+            if decided.changed:
+                audit = await _update_changed(
+                    session, decided.changed, admin_id, instrument.id, instrument.version,
+                    reason[:200],
+                )
+            return decided, audit
+
+        decided, audit = await ctx.write(work)
+        audit_rows += audit
+        plan.new += decided.new
+        plan.changed += decided.changed
+        plan.unchanged += decided.unchanged
+        plan.duplicates += decided.duplicates
+        plan.rejected += decided.rejected
+        plan.keyed_by_identity += decided.keyed_by_identity
+        if progress is not None:
+            progress(start + len(chunk), total)
+    return ImportReport(
+        created=len(plan.new),
+        updated=len(plan.changed),
+        unchanged=plan.unchanged,
+        duplicates=tuple(sorted(plan.duplicates, key=lambda d: d.line)),
+        rejected=tuple(
+            sorted([*checked.rejected, *repeated, *plan.rejected], key=lambda r: r.row)
+        ),
+        keyed_by_identity=plan.keyed_by_identity,
+        audit_rows=audit_rows,
+    )
