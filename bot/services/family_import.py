@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +33,7 @@ from bot.db.models import (
     AnswerChange,
     AppUser,
     Area,
+    Base,
     Family,
     Response,
     ResponseStatus,
@@ -299,6 +300,13 @@ def _conflict(
     return DuplicateRow(row.line, found.family_id, found.source or "chat")
 
 
+def _table(model: type[Base]) -> Table:
+    """The Core table of a model: executemany UPDATE/DELETE with bound keys, no ORM bulk rules."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 def _insert_for(session: AsyncSession) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
@@ -413,10 +421,11 @@ async def _update_changed(
         )
         await session.execute(statement, upserts)
     if removed:
+        answers = _table(Answer)
         await session.execute(
-            delete(Answer).where(
-                Answer.response_id == bindparam("r"), Answer.question == bindparam("q")
-            ).execution_options(synchronize_session=False),
+            delete(answers).where(
+                answers.c.response_id == bindparam("r"), answers.c.question == bindparam("q")
+            ),
             removed,
         )
     if changes:
@@ -424,25 +433,25 @@ async def _update_changed(
     await rewrite_scores(
         session, ids, _score_rows([(own.response_id, row) for row, own in pairs], iid, iver)
     )
+    responses = _table(Response)
     await session.execute(
-        update(Response)
-        .where(Response.id == bindparam("rid"))
+        update(responses)
+        .where(responses.c.id == bindparam("rid"))
         .values(
-            version=Response.version + 1, status=ResponseStatus.SUBMITTED, updated_at=now,
+            version=responses.c.version + 1, status=ResponseStatus.SUBMITTED, updated_at=now,
             submitted_at=bindparam("submitted_at"), current_question=None,
             family_score_pct=bindparam("pct"), family_band=bindparam("band"),
             instrument_id=iid, instrument_version=iver,
-        )
-        .execution_options(synchronize_session=False),
+        ),
         [{"rid": own.response_id, "submitted_at": now, "pct": row.score_pct, "band": row.band}
          for row, own in pairs],
     )
+    families = _table(Family)
     await session.execute(
-        update(Family)
-        .where(Family.id == bindparam("fid"))
+        update(families)
+        .where(families.c.id == bindparam("fid"))
         .values(rt=bindparam("rt"), head_name=bindparam("head"),
-                head_name_norm=bindparam("norm"), source_digest=bindparam("digest"))
-        .execution_options(synchronize_session=False),
+                head_name_norm=bindparam("norm"), source_digest=bindparam("digest")),
         [{"fid": own.family_id, "rt": row.rt, "head": row.head_name, "norm": row.head_norm,
           "digest": row.digest} for row, own in pairs],
     )
