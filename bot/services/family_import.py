@@ -28,6 +28,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, delete, insert, or_, sel
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.bulk import bind_value, insert_tuples
 from bot.db.models import (
     Answer,
     AnswerChange,
@@ -332,9 +333,16 @@ def _score_rows(pairs: Sequence[tuple[int, ImportRow]], instrument_id: str, vers
 async def _insert_new(
     session: AsyncSession, rows: Sequence[ImportRow], admin_id: int, iid: str, iver: str
 ) -> None:
+    """The rows a submit leaves, for every new family: family, response, answers, scores."""
     now = utcnow()
+    families = _table(Family)
+    # RETURNING without `sort_by_parameter_order` (which makes SQLite insert row by row): the
+    # family is found again by its import key, unique among the rows of one plan.
     inserted = await session.execute(
-        insert(Family).returning(Family.id, sort_by_parameter_order=True),
+        insert(families).returning(
+            families.c.id, families.c.source, families.c.external_id, families.c.period,
+            families.c.village_code, families.c.rt, families.c.head_name_norm,
+        ),
         [
             {
                 "village_code": r.village, "period": r.period, "rt": r.rt,
@@ -345,9 +353,15 @@ async def _insert_new(
             for r in rows
         ],
     )
-    family_ids = [int(i) for i in inserted.scalars().all()]
+    by_key: dict[tuple[Any, ...], int] = {}
+    for fid, source, external_id, period, village, rt, norm in inserted.all():
+        key = (("id", source, external_id, period) if external_id is not None
+               else ("identity", source, village, period, rt, norm))
+        by_key[key] = int(fid)
+    family_ids = [by_key[_key(r)] for r in rows]
+    responses = _table(Response)
     inserted = await session.execute(
-        insert(Response).returning(Response.id, sort_by_parameter_order=True),
+        insert(responses).returning(responses.c.id, responses.c.family_id),
         [
             {
                 "family_id": family_id, "cadre_id": admin_id, "instrument_id": iid,
@@ -358,17 +372,18 @@ async def _insert_new(
             for family_id, r in zip(family_ids, rows, strict=True)
         ],
     )
-    response_ids = [int(i) for i in inserted.scalars().all()]
-    answers = [
-        {"response_id": response_id, "question": q, "value": v, "answered_at": now,
-         "answered_by": admin_id, "update_id": None}
-        for response_id, r in zip(response_ids, rows, strict=True)
-        for q, v in r.answers.items()
-    ]
-    # Skipped optional questions (NULL) after the others: one statement per group.
-    answers.sort(key=lambda a: a["value"] is None)
-    if answers:
-        await session.execute(insert(Answer), answers)
+    by_family = {int(family_id): int(rid) for rid, family_id in inserted.all()}
+    response_ids = [by_family[family_id] for family_id in family_ids]
+    answers = _table(Answer)
+    at = await bind_value(session, answers.c.answered_at, now)
+    await insert_tuples(
+        session, answers, ("response_id", "question", "value", "answered_at", "answered_by"),
+        [
+            (response_id, question, value, at, admin_id)
+            for response_id, r in zip(response_ids, rows, strict=True)
+            for question, value in r.answers.items()
+        ],
+    )
     await rewrite_scores(
         session, [], _score_rows(list(zip(response_ids, rows, strict=True)), iid, iver)
     )

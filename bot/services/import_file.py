@@ -276,7 +276,7 @@ def _chat_prechecks(instrument: Instrument, raw: pd.DataFrame, reasons: _Reasons
 
 def _stored_columns(
     instrument: Instrument, answers: pd.DataFrame
-) -> list[tuple[str, list[str | None], np.ndarray]]:
+) -> list[tuple[str, list[str | None], list[bool]]]:
     """Per answerable question: the stored text of each row and where it is relevant."""
     out = []
     kept: dict[str, pd.Series] = {}
@@ -294,7 +294,7 @@ def _stored_columns(
         codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=True)
         texts: list[str | None] = [to_storage(v) for v in uniques.tolist()]
         texts.append(None)
-        out.append((question.name, [texts[c] for c in codes], relevant))
+        out.append((question.name, [texts[c] for c in codes], relevant.tolist()))
     return out
 
 
@@ -320,8 +320,8 @@ def _warnings(instrument: Instrument, answers: pd.DataFrame, lines: pd.Series) -
 
 
 def _digest(village: str, period: int, answers: Sequence[tuple[str, str | None]]) -> str:
-    text = "\x1e".join(f"{q}\x1f{'' if v is None else v}\x1f{v is None}" for q, v in answers)
-    return hashlib.sha256(f"{village}\x1d{period}\x1d{text}".encode()).hexdigest()
+    """What the import stored for a family, hashed: equal digests, nothing to update."""
+    return hashlib.sha256(repr((village, period, answers)).encode()).hexdigest()
 
 
 def check_file(
@@ -368,6 +368,10 @@ def check_file(
     percentages = family_scores(instrument, scored)["score"].to_numpy(dtype=np.float64)
     codes = [i.code for i in instrument.indicators]
     matrix = scored[codes].to_numpy(dtype=np.float64, na_value=np.nan)
+    # Python ints and None per family, converted once for the whole table.
+    as_objects = np.nan_to_num(matrix).astype(np.int64).astype(object)
+    as_objects[np.isnan(matrix)] = None
+    score_lists: list[list[int | None]] = as_objects.tolist()
     stored = _stored_columns(instrument, answers)
     head_q, rt_q = family_head_question(instrument), rt_question(instrument)
     bands: dict[float, str | None] = {}
@@ -406,10 +410,7 @@ def check_file(
             head_norm=normalize_head_name(head),
             rt=max(rt, 0),
             answers=as_dict,
-            scores={
-                code: None if np.isnan(value) else int(value)
-                for code, value in zip(codes, matrix[k], strict=True)
-            },
+            scores=dict(zip(codes, score_lists[k], strict=True)),
             score_pct=pct,
             band=band,
             digest=_digest(str(villages[k]), periods[position], family),
