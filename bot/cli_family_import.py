@@ -51,27 +51,36 @@ SHOWN_ROWS = 50
 
 
 class _Stages:
-    """One progress bar whose description says the stage (checking, then storing)."""
+    """One progress bar whose description says the stage (checking, then storing); nothing
+    when stderr is not a terminal (a log file gets no bar redraws)."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Progress | None) -> None:
         self.progress = progress
-        self.task: TaskID = progress.add_task("Membaca berkas", total=None)
+        self.task: TaskID | None = (
+            progress.add_task("Membaca berkas", total=None) if progress is not None else None
+        )
 
     def stage(self, description: str) -> None:
-        self.progress.update(self.task, description=description, completed=0, total=None)
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, description=description, completed=0, total=None)
 
     def step(self, done: int, total: int) -> None:
-        self.progress.update(self.task, completed=done, total=total)
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, completed=done, total=total)
 
 
 @contextmanager
 def _stages() -> Iterator[_Stages]:
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield _Stages(None)
+        return
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TaskProgressColumn(),
         TimeElapsedColumn(),
-        console=Console(stderr=True),
+        console=console,
         transient=True,
     )
     with progress:
