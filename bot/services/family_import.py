@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,7 +50,7 @@ from ikk_core.areas import is_village_code
 __all__ = [
     "CHUNK_SIZE",
     "DuplicateRow",
-    "ImportError_",
+    "ImportRefused",
     "ImportReport",
     "find_admin",
     "store_families",
@@ -64,7 +64,7 @@ CHUNK_SIZE = 2_000
 Progress = Callable[[int, int], None]
 
 
-class ImportError_(Exception):
+class ImportRefused(Exception):
     """The import cannot run (no admin to record it under); `message` is Indonesian."""
 
     def __init__(self, message: str) -> None:
@@ -110,7 +110,7 @@ async def village_names(ctx: ServiceContext) -> dict[str, str]:
 async def find_admin(ctx: ServiceContext, telegram_id: int | None) -> tuple[int, str]:
     """(database id, name) of the active admin the import is recorded under.
 
-    With no Telegram id given, the only active admin; raises ImportError_ otherwise.
+    With no Telegram id given, the only active admin; raises ImportRefused otherwise.
     """
 
     async def work(session: AsyncSession) -> list[tuple[int, int, str]]:
@@ -123,17 +123,17 @@ async def find_admin(ctx: ServiceContext, telegram_id: int | None) -> tuple[int,
 
     admins = await ctx.read(work)
     if telegram_id is not None and not admins:
-        raise ImportError_(
+        raise ImportRefused(
             f"Telegram ID {telegram_id} bukan admin aktif. Impor dicatat atas nama seorang "
             "admin: lihat `ikk-bot users list --role admin`."
         )
     if not admins:
-        raise ImportError_(
+        raise ImportRefused(
             "Belum ada admin aktif. Impor dicatat atas nama seorang admin: daftarkan dulu "
             "dengan `ikk-bot users add --role admin ...`."
         )
     if len(admins) > 1:
-        raise ImportError_(
+        raise ImportRefused(
             "Ada lebih dari satu admin aktif: sebutkan atas nama siapa impor dicatat, "
             "misalnya `--admin 123456789` (Telegram ID)."
         )
@@ -160,35 +160,47 @@ class _Existing:
 
 
 async def _load_existing(session: AsyncSession, rows: Sequence[ImportRow]) -> list[_Existing]:
-    """Families that could be these rows: of their villages and periods, or with their ids."""
+    """Families that could be these rows: with their identity (village, period, head name; the
+    RT is compared in Python), or with their source ids. Two indexed queries, not one OR (which
+    SQLite answers with a scan of every family)."""
     if not rows:
         return []
     periods = sorted({r.period for r in rows})
-    same_village = Family.village_code.in_(sorted({r.village for r in rows}))
-    by_id = sorted({(r.source, r.external_id) for r in rows if r.external_id is not None})
-    condition: ColumnElement[bool] = same_village
-    if by_id:
-        condition = or_(
-            same_village,
-            Family.source.in_(sorted({s for s, _ in by_id}))
-            & Family.external_id.in_(sorted({str(e) for _, e in by_id})),
-        )
-    query = (
-        select(
-            Family.id, Response.id, Family.village_code, Family.period, Family.rt,
-            Family.head_name_norm, Family.source, Family.external_id, Family.source_digest,
-            Response.status,
-        )
-        .join(Response, Response.family_id == Family.id)
-        .where(Family.period.in_(periods), condition)
+    columns = (
+        Family.id, Response.id, Family.village_code, Family.period, Family.rt,
+        Family.head_name_norm, Family.source, Family.external_id, Family.source_digest,
+        Response.status,
     )
-    return [
-        _Existing(int(fid), int(rid), village, int(period), int(rt), norm, source, ext, digest,
-                  status)
+    queries = [
+        select(*columns)
+        .join(Response, Response.family_id == Family.id)
+        .where(
+            Family.village_code.in_(sorted({r.village for r in rows})),
+            Family.period.in_(periods),
+            Family.head_name_norm.in_(sorted({r.head_norm for r in rows if r.head_norm})),
+        )
+    ]
+    by_id = {(r.source, r.external_id) for r in rows if r.external_id is not None}
+    if by_id:
+        queries.append(
+            select(*columns)
+            .join(Response, Response.family_id == Family.id)
+            .where(
+                Family.source.in_(sorted({s for s, _ in by_id})),
+                Family.external_id.in_(sorted({str(e) for _, e in by_id})),
+                Family.period.in_(periods),
+            )
+        )
+    found: dict[int, _Existing] = {}
+    for query in queries:
         for fid, rid, village, period, rt, norm, source, ext, digest, status in (
             await session.execute(query)
-        ).all()
-    ]
+        ).all():
+            found[int(fid)] = _Existing(
+                int(fid), int(rid), village, int(period), int(rt), norm, source, ext, digest,
+                status,
+            )
+    return list(found.values())
 
 
 def _key(row: ImportRow) -> tuple[Any, ...]:
@@ -312,22 +324,13 @@ def _insert_for(session: AsyncSession) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-def _score_rows(pairs: Sequence[tuple[int, ImportRow]], instrument_id: str, version: str
-                ) -> list[NewScores]:
-    """Applicable scores of every family first, then the not-applicable ones: a bulk insert
-    starts a new statement whenever a NULL follows a value, so grouped they take two."""
-
-    def part(applicable: bool) -> list[NewScores]:
-        return [
-            NewScores(
-                response_id, row.period, row.village,
-                {c: s for c, s in row.scores.items() if (s is not None) == applicable},
-                instrument_id, version,
-            )
-            for response_id, row in pairs
-        ]
-
-    return part(True) + part(False)
+def _score_rows(
+    pairs: Sequence[tuple[int, ImportRow]], instrument_id: str, version: str
+) -> list[NewScores]:
+    return [
+        NewScores(response_id, row.period, row.village, row.scores, instrument_id, version)
+        for response_id, row in pairs
+    ]
 
 
 async def _insert_new(
