@@ -31,7 +31,7 @@ from bot.db.database import Database
 from bot.instrument_source import cli_instrument
 from bot.services.context import ServiceContext
 from bot.services.family_import import (
-    ImportError_,
+    ImportRefused,
     ImportReport,
     find_admin,
     store_families,
@@ -215,7 +215,7 @@ def import_command(
 
     try:
         admin_name, checked, report = run_with_database(action)
-    except (AnswersFileError, ImportError_) as exc:
+    except (AnswersFileError, ImportRefused) as exc:
         typer.echo(f"Galat: {exc.message}", err=True)
         raise typer.Exit(EXIT_UNUSABLE) from None
     _print(Console(highlight=False), file, admin_name, checked, report)

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,7 @@ from bot.db.models import (
 from bot.repositories.scores import count_rows, rebuild_counts
 from bot.services.family_import import ImportReport, store_families, village_names
 from bot.services.import_file import CheckedFile, check_file, group_path_names
+from bot.services.progress import progress
 from bot.services.reports import area_report
 from ikk_core.instrument_io import load_default_instrument
 from tests.bot.services.conftest import (
@@ -123,6 +125,12 @@ async def test_worked_example_imported_from_the_example_file_gives_ikk_87_50_for
         "LS2", "KF1", "KE1", "KE2", "KE5", "KE6", "KE8", "KSP2"
     }
     await assert_counts_exact(world)
+    # /progres counts them, under the admin who imported them.
+    collected = await progress(world.ctx, world.pejabat_kotabaru, SAMPANAHAN)
+    assert collected is not None and (collected.submitted, collected.drafts) == (3, 0)
+    assert [(k.name, k.submitted) for k in collected.kader if k.submitted] == [
+        ("Operator DP3A", 3)
+    ]
 
 
 async def test_imported_family_is_stored_exactly_as_the_chat_stores_the_same_answers(
@@ -339,3 +347,31 @@ async def test_village_of_another_kecamatan_by_name_and_unknown_name_are_resolve
     ]
     sepapah = await area_report(world.ctx, world.admin, SEPAPAH)
     assert sepapah is not None and sepapah.submitted == 1
+
+
+async def test_xlsx_with_numbers_as_excel_stores_them_keyed_by_a_numeric_id_luar(
+    world: World, tmp_path: Path
+) -> None:
+    """Excel gives 2025.0, 12345.0 and 2.0 for what was typed as 2025, 12345 and 2."""
+    rows = []
+    for n, row in enumerate(worked_rows()):
+        typed: dict[str, object] = dict(row)
+        typed.update(id_luar=12345 + n, periode=2025.0, H_RT=float(row["H_RT"]),
+                     H_ANGGOTA=int(row["H_ANGGOTA"]))
+        rows.append(typed)
+    path = tmp_path / "aplikasi.xlsx"
+    pd.DataFrame(rows).to_excel(path, index=False)
+    _, report = await run_import(world, path, period=2024)
+    assert report.rejected == () and report.created == 3
+
+    async def work(session: AsyncSession) -> list[tuple[Any, ...]]:
+        found = await session.execute(
+            select(Family.external_id, Family.period, Family.rt).order_by(Family.external_id)
+        )
+        return [tuple(r) for r in found.all()]
+
+    assert await run_in_transaction(world.ctx.session_factory, work) == [
+        ("12345", 2025, 1), ("12346", 2025, 2), ("12347", 2025, 3)
+    ]
+    _, again = await run_import(world, path, period=2024)
+    assert again.unchanged == 3
