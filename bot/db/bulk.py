@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 __all__ = ["bind_value", "insert_tuples"]
 
+#: (table, columns, dialect) → (SQL, position of each column): compiled once per process.
+_COMPILED: dict[tuple[str, tuple[str, ...], str], tuple[str, tuple[int, ...]]] = {}
+
 
 async def bind_value(session: AsyncSession, column: Column[Any], value: Any) -> Any:
     """`value` as the driver receives it for `column` (the type's bind processing, once)."""
@@ -33,10 +36,15 @@ async def insert_tuples(
     if not rows:
         return
     connection = await session.connection()
-    compiled = insert(table).compile(
-        dialect=connection.dialect, column_keys=list(columns), for_executemany=True
-    )
-    order = [columns.index(name) for name in compiled.positiontup or ()]
-    if order != list(range(len(columns))):
+    key = (table.name, tuple(columns), connection.dialect.name)
+    found = _COMPILED.get(key)
+    if found is None:
+        compiled = insert(table).compile(
+            dialect=connection.dialect, column_keys=list(columns), for_executemany=True
+        )
+        order = tuple(columns.index(name) for name in compiled.positiontup or ())
+        found = _COMPILED[key] = (str(compiled), order)
+    sql, order = found
+    if order != tuple(range(len(columns))):
         rows = [tuple(row[i] for i in order) for row in rows]
-    await connection.exec_driver_sql(str(compiled), list(rows))
+    await connection.exec_driver_sql(sql, list(rows))
