@@ -57,9 +57,10 @@ __all__ = [
     "village_names",
 ]
 
-#: Families written per transaction: big enough for executemany to pay, small enough that
-#: SQLite's other writers (the running bot) wait well under a second between chunks.
-CHUNK_SIZE = 2_000
+#: Families written per transaction (about 60 rows each): big enough for executemany to pay,
+#: small enough that the running bot's writers on SQLite (busy timeout 5 s) wait about half a
+#: second for a chunk on an idle machine.
+CHUNK_SIZE = 1_000
 
 Progress = Callable[[int, int], None]
 
