@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -161,9 +161,9 @@ class _Existing:
 
 
 async def _load_existing(session: AsyncSession, rows: Sequence[ImportRow]) -> list[_Existing]:
-    """Families that could be these rows: with their identity (village, period, head name; the
-    RT is compared in Python), or with their source ids. Two indexed queries, not one OR (which
-    SQLite answers with a scan of every family)."""
+    """Families that could be these rows: with their identity (village, period, RT, head name)
+    or with their source ids. Two indexed queries, not one OR (which SQLite answers with a scan
+    of every family)."""
     if not rows:
         return []
     periods = sorted({r.period for r in rows})
@@ -178,7 +178,9 @@ async def _load_existing(session: AsyncSession, rows: Sequence[ImportRow]) -> li
         .where(
             Family.village_code.in_(sorted({r.village for r in rows})),
             Family.period.in_(periods),
-            Family.head_name_norm.in_(sorted({r.head_norm for r in rows if r.head_norm})),
+            tuple_(Family.village_code, Family.period, Family.rt, Family.head_name_norm).in_(
+                sorted({r.identity for r in rows})
+            ),
         )
     ]
     by_id = {(r.source, r.external_id) for r in rows if r.external_id is not None}
