@@ -6,6 +6,8 @@ same file recognise its families: unique per period, so the same record can be s
 next year. `source_digest` is a hash of the identity and answers the import stored, so an
 unchanged row is skipped without reading its answers back. Families entered in chat leave all
 three NULL (NULLs never collide in a unique index, on SQLite and PostgreSQL alike).
+`ix_family_identity` finds a family by village, period, RT and normalised head name (the
+chat's duplicate rule) without reading the village's other families.
 
 Revision ID: b7e3d91c4a52
 Revises: fa4c7d2e9b31
@@ -35,9 +37,13 @@ def upgrade() -> None:
         ["source", "external_id", "period"],
         unique=True,
     )
+    op.create_index(
+        "ix_family_identity", "family", ["village_code", "period", "rt", "head_name_norm"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_family_identity", table_name="family")
     op.drop_index("uq_family_source_external_id_period", table_name="family")
     with op.batch_alter_table("family") as batch:
         batch.drop_column("source_digest")

@@ -197,6 +197,7 @@ class Family(Base):
         CheckConstraint("rt >= 0", name="rt_not_negative"),
         Index("uq_family_source_external_id_period", "source", "external_id", "period",
               unique=True),
+        Index("ix_family_identity", "village_code", "period", "rt", "head_name_norm"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -5,23 +5,17 @@ leaves: a family with name and RT, a submitted response with score and band, the
 indicator scores, and the village counts moved through `rewrite_scores` in the same
 transaction. Imported families are recorded as entered by the admin who ran the import.
 
-Which family a row is (idempotency):
-- with `id_luar`: the family of the same `sumber`, `id_luar` and period;
-- without it: the family of the same `sumber`, village, period, RT and normalised head name
-  (the chat's duplicate rule), and the report says how many rows were matched so.
-A matched family whose identity and answers are unchanged (same digest) is left alone. A
-changed one gets the new answers, one `answer_change` audit row per changed answer (old, new,
-who, why), new scores and moved counts. A row whose identity (village, RT, head name, period)
-belongs to a family entered in chat, or from another source, is reported as a DUPLICATE with
-that family's id and not stored; families of the same source with different `id_luar` are
-the source's business and are trusted to be different families. Rows are written in chunks,
-one transaction each: an import that stops halfway is finished by running it again.
+Which family a row is, and whether it is new, changed, unchanged or a duplicate, is decided
+by `import_matching` against the families read here. A changed family gets the new answers,
+one `answer_change` audit row per changed answer (old, new, who, why), new scores and moved
+counts. Rows are written by village in chunks, each read, decided and written in ONE
+transaction: an import that stops halfway is finished by running it again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, insert, select, tuple_, update
@@ -44,6 +38,14 @@ from bot.db.types import utcnow
 from bot.repositories.scores import NewScores, rewrite_scores
 from bot.services.context import ServiceContext
 from bot.services.import_file import CheckedFile, ImportRow
+from bot.services.import_matching import (
+    DuplicateRow,
+    ExistingFamily,
+    Plan,
+    plan_rows,
+    row_key,
+    within_file,
+)
 from ikk_core.answers_table import RejectedRow
 from ikk_core.areas import is_village_code
 
@@ -71,17 +73,6 @@ class ImportRefused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-@dataclass(frozen=True)
-class DuplicateRow:
-    """A row not stored because a family with its identity exists (entered in chat, or from
-    another source)."""
-
-    line: int
-    family_id: int
-    origin: str
-    """"chat" or the other family's source."""
 
 
 @dataclass(frozen=True)
@@ -142,25 +133,7 @@ async def find_admin(ctx: ServiceContext, telegram_id: int | None) -> tuple[int,
     return user_id, name or str(tid)
 
 
-@dataclass
-class _Existing:
-    family_id: int
-    response_id: int
-    village: str
-    period: int
-    rt: int
-    head_norm: str
-    source: str | None
-    external_id: str | None
-    digest: str | None
-    status: ResponseStatus
-
-    @property
-    def identity(self) -> tuple[str, int, int, str]:
-        return (self.village, self.period, self.rt, self.head_norm)
-
-
-async def _load_existing(session: AsyncSession, rows: Sequence[ImportRow]) -> list[_Existing]:
+async def _load_existing(session: AsyncSession, rows: Sequence[ImportRow]) -> list[ExistingFamily]:
     """Families that could be these rows: with their identity (village, period, RT, head name)
     or with their source ids. Two indexed queries, not one OR (which SQLite answers with a scan
     of every family)."""
@@ -194,126 +167,16 @@ async def _load_existing(session: AsyncSession, rows: Sequence[ImportRow]) -> li
                 Family.period.in_(periods),
             )
         )
-    found: dict[int, _Existing] = {}
+    found: dict[int, ExistingFamily] = {}
     for query in queries:
         for fid, rid, village, period, rt, norm, source, ext, digest, status in (
             await session.execute(query)
         ).all():
-            found[int(fid)] = _Existing(
+            found[int(fid)] = ExistingFamily(
                 int(fid), int(rid), village, int(period), int(rt), norm, source, ext, digest,
                 status,
             )
     return list(found.values())
-
-
-def _key(row: ImportRow) -> tuple[Any, ...]:
-    if row.external_id is not None:
-        return ("id", row.source, row.external_id, row.period)
-    return ("identity", row.source, *row.identity)
-
-
-def _key_of_existing(family: _Existing) -> tuple[Any, ...]:
-    if family.external_id is not None:
-        return ("id", family.source, family.external_id, family.period)
-    return ("identity", family.source, *family.identity)
-
-
-def _distinct_by_source(a_source: str | None, a_id: str | None,
-                        b_source: str | None, b_id: str | None) -> bool:
-    """Two records of one source with their own ids: the source says they differ."""
-    return a_source is not None and a_source == b_source and a_id is not None and b_id is not None
-
-
-def _within_file(rows: Sequence[ImportRow]) -> tuple[list[ImportRow], list[RejectedRow]]:
-    """Rows that repeat an earlier row of the file (same key, or the same family from another
-    source) are refused with that row's line; the others are kept, in file order."""
-    kept: list[ImportRow] = []
-    rejected: list[RejectedRow] = []
-    seen: dict[tuple[Any, ...], int] = {}
-    claimed: dict[tuple[str, int, int, str], list[ImportRow]] = {}
-    for row in rows:
-        key = _key(row)
-        if key in seen:
-            what = f"id_luar {row.external_id}" if row.external_id else "keluarga yang sama"
-            rejected.append(RejectedRow(row.line, f"{what} sudah ada di baris {seen[key]}"))
-            continue
-        earlier = next(
-            (e for e in claimed.get(row.identity, [])
-             if not _distinct_by_source(row.source, row.external_id, e.source, e.external_id)),
-            None,
-        ) if row.head_norm and row.rt > 0 else None
-        if earlier is not None:
-            rejected.append(RejectedRow(
-                row.line,
-                f"keluarga yang sama (nama kepala keluarga, RT, desa) sudah ada di baris "
-                f"{earlier.line}",
-            ))
-            continue
-        seen[key] = row.line
-        claimed.setdefault(row.identity, []).append(row)
-        kept.append(row)
-    return kept, rejected
-
-
-@dataclass
-class _Plan:
-    new: list[ImportRow] = field(default_factory=list)
-    changed: list[tuple[ImportRow, _Existing]] = field(default_factory=list)
-    unchanged: int = 0
-    duplicates: list[DuplicateRow] = field(default_factory=list)
-    rejected: list[RejectedRow] = field(default_factory=list)
-    keyed_by_identity: int = 0
-
-
-def _plan(rows: Sequence[ImportRow], existing: Sequence[_Existing]) -> _Plan:
-    """Decide per row: new, changed, unchanged, duplicate or refused (no writes)."""
-    by_key: dict[tuple[Any, ...], _Existing] = {}
-    by_identity: dict[tuple[str, int, int, str], list[_Existing]] = {}
-    for family in existing:
-        if family.source is not None:
-            by_key[_key_of_existing(family)] = family
-        if family.head_norm and family.rt > 0:
-            by_identity.setdefault(family.identity, []).append(family)
-    plan = _Plan()
-    for row in rows:
-        own = by_key.get(_key(row))
-        if own is not None and own.village != row.village:
-            plan.rejected.append(RejectedRow(
-                row.line,
-                f"keluarga #{own.family_id} dari impor sebelumnya ada di desa {own.village}, "
-                f"bukan {row.village}; desa tidak dapat diubah lewat impor",
-            ))
-            continue
-        other = _conflict(row, own, by_identity.get(row.identity, []))
-        if other is not None:
-            plan.duplicates.append(other)
-            continue
-        if row.external_id is None:
-            plan.keyed_by_identity += 1
-        if own is None:
-            plan.new.append(row)
-        elif own.digest == row.digest and own.status is ResponseStatus.SUBMITTED:
-            plan.unchanged += 1
-        else:
-            plan.changed.append((row, own))
-    return plan
-
-
-def _conflict(
-    row: ImportRow, own: _Existing | None, same_identity: Sequence[_Existing]
-) -> DuplicateRow | None:
-    """The family this row would double, if any (a chat-entered one first)."""
-    if not row.head_norm or row.rt <= 0:
-        return None
-    candidates = [
-        f for f in same_identity
-        if (own is None or f.family_id != own.family_id)
-        and not _distinct_by_source(row.source, row.external_id, f.source, f.external_id)
-    ]
-    if not candidates:
-        return None
-    found = min(candidates, key=lambda f: (f.source is not None, f.family_id))
-    return DuplicateRow(row.line, found.family_id, found.source or "chat")
 
 
 def _table(model: type[Base]) -> Table:
@@ -364,7 +227,7 @@ async def _insert_new(
         key = (("id", source, external_id, period) if external_id is not None
                else ("identity", source, village, period, rt, norm))
         by_key[key] = int(fid)
-    family_ids = [by_key[_key(r)] for r in rows]
+    family_ids = [by_key[row_key(r)] for r in rows]
     responses = _table(Response)
     inserted = await session.execute(
         insert(responses).returning(responses.c.id, responses.c.family_id),
@@ -397,7 +260,7 @@ async def _insert_new(
 
 async def _update_changed(
     session: AsyncSession,
-    pairs: Sequence[tuple[ImportRow, _Existing]],
+    pairs: Sequence[tuple[ImportRow, ExistingFamily]],
     admin_id: int,
     iid: str,
     iver: str,
@@ -495,20 +358,20 @@ async def store_families(
     cannot change under it.
     """
     instrument = ctx.instrument
-    rows, repeated = _within_file(checked.rows)
+    rows, repeated = within_file(checked.rows)
     rows.sort(key=lambda r: (r.village, r.period, r.line))
     total = len(rows)
     if progress is not None:
         progress(0, total)
-    plan = _Plan()
+    plan = Plan()
     audit_rows = 0
     for start in range(0, total, chunk_size):
         chunk = rows[start : start + chunk_size]
 
         async def work(
             session: AsyncSession, chunk: Sequence[ImportRow] = chunk
-        ) -> tuple[_Plan, int]:
-            decided = _plan(chunk, await _load_existing(session, chunk))
+        ) -> tuple[Plan, int]:
+            decided = plan_rows(chunk, await _load_existing(session, chunk))
             if decided.new:
                 await _insert_new(
                     session, decided.new, admin_id, instrument.id, instrument.version
