@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/bench_import.py --families 5000
 
 Builds a CSV of N families (synthetic Sampanahan families from `bot.demo.synthetic`, spread
-over the 10 demo villages, each with its own `id_luar`), then in a fresh migrated SQLite file:
+over the 10 demo villages, each with its own `id_luar` and head name), then in a fresh
+migrated SQLite file:
 
 1. the import as the command runs it (`check_file` then `store_families`): families/s, with
    the checking (read, parse, validate, score) and storing phases apart;
@@ -50,6 +51,16 @@ TABLES = ("family", "response", "answer", "family_score", "village_indicator_cou
 PERIOD = 2025
 
 
+def _suffix(number: int) -> str:
+    """A distinct word for every number (0 → "Ba", 1 → "Be", ...), read as part of a name."""
+    letters, vowels, word = "bcdfghjklmnprstw", "aeiou", ""
+    while True:
+        number, rest = divmod(number, len(letters) * len(vowels))
+        word += letters[rest // len(vowels)] + vowels[rest % len(vowels)]
+        if number == 0:
+            return word.capitalize()
+
+
 def write_file(path: Path, count: int) -> None:
     """`count` rows cycling through TEMPLATES distinct synthetic families."""
     instrument = load_default_instrument()
@@ -65,6 +76,9 @@ def write_file(path: Path, count: int) -> None:
         for i in range(count):
             family = templates[i % len(templates)]
             cells = {"desa": VILLAGES[i % len(VILLAGES)], "id_luar": f"bench-{i}", **family}
+            # Each family its own head: a village holds few people of one name in one RT,
+            # while the cycled templates would put 50 "Ahmad Fauzi" of RT 3 in one village.
+            cells["H_KEPALA"] = f"{family['H_KEPALA']} {_suffix(i)}"
             writer.writerow([cells.get(c, "") for c in columns])
 
 
