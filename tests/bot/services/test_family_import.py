@@ -375,3 +375,17 @@ async def test_xlsx_with_numbers_as_excel_stores_them_keyed_by_a_numeric_id_luar
     ]
     _, again = await run_import(world, path, period=2024)
     assert again.unchanged == 3
+
+
+async def test_a_value_the_chat_would_confirm_is_stored_and_listed_as_unusual(
+    world: World, tmp_path: Path
+) -> None:
+    rows = worked_rows()
+    rows[2]["H_ANGGOTA"] = "16"  # the chat asks "Yakin?" above 15 members
+    checked, report = await run_import(
+        world, write_csv(tmp_path / "besar.csv", rows, ["desa", "id_luar", *QUESTIONS])
+    )
+    assert report.created == 3 and report.rejected == ()
+    assert [(w.row, w.reason) for w in checked.warnings] == [
+        (4, "H_ANGGOTA: Yakin? Jumlah anggota keluarga lebih dari 15 orang.")
+    ]
