@@ -1,4 +1,5 @@
-"""`ikk-bot families delete`: erase one family on a data subject's request (UU PDP).
+"""`ikk-bot families`: families outside the chat — `import` from other systems (see
+`bot.cli_family_import`) and `delete`, erasing one family on a data subject's request (UU PDP).
 
 The operator names the family by `--id`, or by `--village CODE --head "name"` when the family
 only knows its own name; several matches are listed and nothing is deleted. The command then
@@ -14,6 +15,7 @@ from typing import Annotated
 import typer
 
 from bot.cli_db import EXIT_PROBLEMS, operator_name, run_with_database
+from bot.cli_family_import import import_command
 from bot.db.database import Database
 from bot.db.models import ResponseStatus
 from bot.services.context import ServiceContext
@@ -26,8 +28,10 @@ __all__ = ["families_app"]
 
 families_app = typer.Typer(
     no_args_is_help=True,
-    help="Keluarga: hapus data satu keluarga atas permintaannya (hak penghapusan, UU PDP).",
+    help="Keluarga: impor dari berkas aplikasi lain, atau hapus data satu keluarga atas "
+    "permintaannya (hak penghapusan, UU PDP).",
 )
+families_app.command("import")(import_command)
 
 _STATUS = {ResponseStatus.SUBMITTED: "terkirim", ResponseStatus.DRAFT: "draf", None: "kosong"}
 

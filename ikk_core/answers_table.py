@@ -71,8 +71,13 @@ def _sniff_separator(text: str) -> str:
     return ";" if header.count(";") > header.count(",") else ","
 
 
-def read_answers_file(path: Path) -> pd.DataFrame:
-    """Every cell of a CSV (`,` or `;`) or XLSX file, untyped; raises AnswersFileError."""
+def read_answers_file(
+    path: Path, rename: Callable[[list[str]], list[str]] | None = None
+) -> pd.DataFrame:
+    """Every cell of a CSV (`,` or `;`) or XLSX file, untyped; raises AnswersFileError.
+
+    `rename` maps the header's names before the `desa` check (e.g. Kobo's `grup/desa` → `desa`).
+    """
     if not path.is_file():
         raise AnswersFileError(f"Berkas tidak ditemukan: {path}")
     suffix = path.suffix.lower()
@@ -105,6 +110,8 @@ def read_answers_file(path: Path) -> pd.DataFrame:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise AnswersFileError(f"Berkas tidak dapat dibaca: {path.name} ({first})") from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    if rename is not None:
+        frame.columns = rename(list(frame.columns))
     lowered = {c.lower(): c for c in frame.columns}
     if VILLAGE_COLUMN not in lowered:
         raise AnswersFileError(

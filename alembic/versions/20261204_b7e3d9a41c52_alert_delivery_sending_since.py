@@ -6,7 +6,7 @@ without counting as uncertain. Without this mark every leased row of a dead send
 a possibly delivered attempt, and two crashes failed officials who never got anything.
 
 Revision ID: b7e3d9a41c52
-Revises: b7e2c4a9d1f0
+Revises: b7e3d91c4a52
 Create Date: 2026-12-04 18:00:00+00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "b7e3d9a41c52"
-down_revision: str | Sequence[str] | None = "b7e2c4a9d1f0"
+down_revision: str | Sequence[str] | None = "b7e3d91c4a52"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

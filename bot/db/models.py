@@ -189,12 +189,18 @@ class InviteUse(Base):
 
 
 class Family(Base):
-    """A family (Kartu Keluarga) surveyed in one period (survey year) in one village."""
+    """A family (Kartu Keluarga) surveyed in one period (survey year) in one village.
+
+    `source`/`external_id` are set for families imported from another system; unique per period.
+    """
 
     __tablename__ = "family"
     __table_args__ = (
         Index("ix_family_village_code_period", "village_code", "period"),
         CheckConstraint("rt >= 0", name="rt_not_negative"),
+        Index("uq_family_source_external_id_period", "source", "external_id", "period",
+              unique=True),
+        Index("ix_family_identity", "village_code", "period", "rt", "head_name_norm"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -205,6 +211,11 @@ class Family(Base):
     period: Mapped[int] = mapped_column(Integer)
     created_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Imported families (`ikk-bot families import`): where from, the source's id, and a hash
+    # of what the import stored. NULL for families entered in chat.
+    source: Mapped[str | None] = mapped_column(String(40))
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    source_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class Response(Base):

@@ -26,7 +26,6 @@ from sqlalchemy import (
     bindparam,
     delete,
     func,
-    insert,
     select,
     text,
     update,
@@ -34,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.bulk import insert_tuples
 from bot.db.models import Family, FamilyScore, Response, ResponseStatus, VillageIndicatorCount
 from ikk_core.areas import is_village_code
 
@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 Counts: Table = VillageIndicatorCount.__table__  # type: ignore[assignment]
+Scores: Table = FamilyScore.__table__  # type: ignore[assignment]
+_SCORE_COLUMNS = ("response_id", "indicator", "score", "instrument_id", "instrument_version")
 CountKey = tuple[int, str, str, str, str]
 """(period, village code, indicator, instrument id, instrument version)."""
 
@@ -133,12 +135,11 @@ async def rewrite_scores(
             key = (new.period, new.village_code, indicator, new.instrument_id,
                    new.instrument_version)
             _add(deltas, key, score, +1)
-            rows.append({
-                "response_id": new.response_id, "indicator": indicator, "score": score,
-                "instrument_id": new.instrument_id, "instrument_version": new.instrument_version,
-            })
-    if rows:
-        await session.execute(insert(FamilyScore), rows)
+            rows.append(
+                (new.response_id, indicator, score, new.instrument_id, new.instrument_version)
+            )
+    # Plain tuples through the driver: an import writes millions of these rows.
+    await insert_tuples(session, Scores, _SCORE_COLUMNS, rows)
     await _move_counts(session, deltas)
 
 
