@@ -16,6 +16,7 @@ from bot.cli_instrument import instrument_app
 from bot.cli_reports import rescore_command
 from bot.cli_run import run_command
 from bot.cli_score import score_command
+from bot.cli_targets import attach_targets_command
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -33,3 +34,4 @@ app.command("run")(run_command)
 app.add_typer(alerts_app, name="alerts")
 app.command("export")(export_command)
 app.command("demo")(demo_command)
+attach_targets_command(areas_app)

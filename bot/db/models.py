@@ -403,3 +403,17 @@ class AlertSubscription(Base):
     sectors: Mapped[str | None] = mapped_column(Text)
     quiet_weeks: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class VillageTarget(Base):
+    """How many families a village is expected to have (`ikk-bot areas targets`), so an area
+    figure can say "120 dari 480 KK (25 %)"; a village without a row has no known target."""
+
+    __tablename__ = "village_target"
+    __table_args__ = (CheckConstraint("families > 0", name="positive"),)
+
+    village_code: Mapped[str] = mapped_column(
+        String(16), ForeignKey("area.code"), primary_key=True
+    )
+    families: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
