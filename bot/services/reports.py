@@ -54,7 +54,7 @@ from ikk_core.aggregation import (
 from ikk_core.areas import AreaLevel, ancestors, is_village_code, is_within, short_label
 from ikk_core.coverage import Coverage
 from ikk_core.disclosure import suppress
-from ikk_core.instrument import Instrument
+from ikk_core.instrument import Band, Instrument
 from ikk_core.results import AreaResult
 
 __all__ = ["AreaLine", "AreaReport", "PeriodResult", "area_report", "operator_report"]
@@ -143,7 +143,10 @@ class AreaReport:
     outdated: int
     instrument_id: str
     instrument_version: str
-    coverage: Coverage = field(default_factory=lambda: Coverage(0, 0, 0))
+    coverage: Coverage | None = None
+    """What the figures stand on: villages with data of all, families of expected."""
+    categories: tuple[Band, ...] = ()
+    """The instrument's IKK bands, to say "Kategori 2 dari 3"."""
     suppressed_view: bool = False
     """True for a pejabat or kader: small cells hidden (`min_cell`), and no IKK for an area
     under `min_families` families. False for the admin and the command line."""
@@ -452,6 +455,7 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
         instrument_id=instrument.id,
         instrument_version=instrument.version,
         coverage=_coverage(raw, submitted[raw.period]),
+        categories=instrument.settings.ikk_bands,
         suppressed_view=not rules.sees_all,
         min_cell=1 if rules.sees_all else rules.min_cell,
         min_families=1 if rules.sees_all else rules.min_families,

@@ -183,7 +183,7 @@ class Officials:
         markup = official_texts.report_keyboard(report, may_export=not account.is_kader)
         for number, part in enumerate(parts, start=1):
             await self._send(update, context, part, markup if number == len(parts) else None)
-        if report.submitted:
+        if report.submitted and not report.too_few(report.submitted):
             await self._chart(update, context, report)
 
     async def _chart(

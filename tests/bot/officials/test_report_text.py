@@ -97,9 +97,9 @@ def test_the_last_line_names_the_instrument_version_and_the_provisional_method()
 
 def test_too_few_families_are_marked_not_hidden() -> None:
     [text] = report_messages(village_report(), min_families=10)
-    assert "Data belum cukup: 3 dari minimal 10 keluarga" in plain(text)
+    assert "Data belum cukup: 3 keluarga, minimal 10" in plain(text)
     assert "IKK 87,50" in plain(text)
-    assert not_enough(6, 10) == "data belum cukup: 6 dari minimal 10 keluarga"
+    assert not_enough(6, 10) == "data belum cukup: 6 keluarga, minimal 10"
     assert not_enough(10, 10) is None
 
 
@@ -152,7 +152,7 @@ def test_a_village_below_the_minimum_is_marked_in_the_list() -> None:
     [text] = report_messages(kecamatan_report(villages), min_families=10)
     assert "Desa Sepapah" in text
     sepapah = next(row for row in plain(text).splitlines() if "Desa Sepapah" in row)
-    assert sepapah.endswith("⚠️ data belum cukup: 6 dari minimal 10 keluarga")
+    assert sepapah.endswith("⚠️ data belum cukup: 6 keluarga, minimal 10")
 
 
 def test_names_from_the_database_are_escaped() -> None:
@@ -204,4 +204,4 @@ def test_the_chart_caption_names_area_period_and_ikk_within_the_caption_limit() 
     assert len(caption) <= CAPTION_LIMIT
     assert "IKK Desa Sampanahan" in caption and "periode 2025" in caption
     assert "IKK 87,50 · Kategori 3 · 3 keluarga" in caption
-    assert "data belum cukup: 3 dari minimal 10 keluarga" in caption
+    assert "data belum cukup: 3 keluarga, minimal 10" in caption
