@@ -165,6 +165,7 @@ def build_export(
         period=report.period,
         include_names=include_names and families is not None,
         generated_at=generated_at or utcnow(),
+        coverage=report.coverage,
     )
     return ExportFile(
         filename=export_filename(report.code, report.period),

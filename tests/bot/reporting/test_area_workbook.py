@@ -134,7 +134,7 @@ def test_summary_numbers_equal_the_area_result_stored_as_numbers() -> None:
     assert summary["Periode"].value == 2026
     assert summary["Kode wilayah"].value == "63.02.12.2005"
     assert summary["Kategori"].value == (
-        "Kategori 3 — Kualitas keluarga responsif gender dan hak anak"
+        "Kategori 3 dari 3 (tertinggi) — Kualitas keluarga responsif gender dan hak anak"
     )
     assert "metode sementara" in summary["Metode"].value
 
