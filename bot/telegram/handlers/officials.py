@@ -202,6 +202,8 @@ class Officials:
                     period=report.period,
                     red_threshold=settings.red_threshold,
                     provisional=settings.provisional,
+                    coverage=report.coverage,
+                    bands=report.categories,
                 )
             except Exception:  # the report is already sent; a missing picture must not undo it
                 log.exception("chart of %s %s could not be drawn", report.code, report.period)
