@@ -197,7 +197,8 @@ async def plan_alerts(
                 sectors=sectors,
             )
             header = DigestHeader(
-                period_key, report.label, report.period, threshold, min_families, sectors
+                period_key, report.label, report.period, threshold, min_families, sectors,
+                coverage=report.coverage,
             )
             rendered = render_digest(digest, header, progress=_progress(report), quiet_weeks=quiet)
             made[key] = (digest, tuple(rendered))
