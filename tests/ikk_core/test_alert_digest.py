@@ -234,7 +234,8 @@ def test_the_message_shows_villages_values_sectors_changes_progress_and_the_ikk_
     assert "Desa Sepapah: LS2 Legalitas kelahiran 100,00 % (sebelumnya 50,00 %)" in text
     assert "Ringkasan: 2 indikator merah di 1 desa/kelurahan (1 baru, 1 memburuk); 1 membaik." \
         in text
-    assert "Kemajuan pendataan 2025: 1.234 keluarga terkirim, 56 draf; 7 dari 10 desa/kelurahan" in text
+    assert ("Kemajuan pendataan 2025: 1.234 keluarga terkirim, 56 draf; "
+            "7 dari 10 desa/kelurahan") in text
     assert "/ikk <nama desa>, mis. /ikk Sepapah" in text
 
 
