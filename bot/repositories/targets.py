@@ -122,12 +122,13 @@ async def import_targets(
     ]
     if problems:
         return TargetImportReport(rejected=tuple(sorted(problems, key=lambda r: r.line)))
-    existing = dict(
-        (await session.execute(
+    existing = {
+        code: families
+        for code, families in (await session.execute(
             select(VillageTarget.village_code, VillageTarget.families)
             .where(VillageTarget.village_code.in_(codes))
-        )).tuples().all()
-    )
+        )).all()
+    }
     now = utcnow()
     inserts = [
         {"village_code": r.code, "families": r.families, "updated_at": now}
