@@ -15,12 +15,13 @@ from collections.abc import Iterable
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import run_in_transaction
 from bot.db.models import Role
-from bot.repositories.targets import import_targets, read_target_rows
-from bot.repositories.users import add_user
 from bot.reporting.workbook import SHEET_INDICATORS, SHEET_SUMMARY
+from bot.repositories.targets import TargetImportReport, import_targets, read_target_rows
+from bot.repositories.users import add_user
 from bot.services.exports import build_export
 from bot.services.reports import AreaReport, area_report
 from ikk_core.areas import is_within
@@ -45,12 +46,12 @@ SMALL = (2, 2)
 
 
 async def _kader_of(world: World, village: str, telegram_id: int) -> int:
-    async def work(session):  # type: ignore[no-untyped-def]
+    async def work(session: AsyncSession) -> int:
         user = await add_user(session, telegram_id=telegram_id, role=Role.KADER,
                               area_code=village, display_name="Kader")
         return user.id
 
-    return int(await run_in_transaction(world.ctx.session_factory, work))
+    return await run_in_transaction(world.ctx.session_factory, work)
 
 
 @pytest.fixture
@@ -194,7 +195,7 @@ async def test_coverage_counts_villages_with_data_of_all_and_families_of_expecte
     assert report.coverage == Coverage(3, 3, 36, 0, 0)
     rows, rejected = read_target_rows("kode,keluarga\n63.02.12.2005,20\n63.02.12.2001,40\n")
 
-    async def store(session):  # type: ignore[no-untyped-def]
+    async def store(session: AsyncSession) -> TargetImportReport:
         return await import_targets(session, rows, rejected)
 
     await run_in_transaction(kecamatan.ctx.session_factory, store)
