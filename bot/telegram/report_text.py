@@ -172,9 +172,9 @@ def _hidden(report: AreaReport) -> str | None:
         return None
     return (
         f"🔒 {format_integer(len(hidden))} indikator disembunyikan: data belum cukup "
-        f"(kurang dari {format_integer(report.min_cell)} keluarga yang berlaku, atau "
-        "disembunyikan agar tidak dapat dihitung dari angka wilayah lain). IKK dan dimensi "
-        "dihitung dari indikator yang ditampilkan."
+        f"(kurang dari {format_integer(report.min_cell)} keluarga yang berlaku, atau agar "
+        "tidak dapat dihitung dari angka wilayah lain). IKK dan dimensi dihitung tanpa "
+        "indikator ini."
     )
 
 
