@@ -21,6 +21,7 @@ Every report also carries its coverage (`ikk_core.coverage`).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -39,6 +40,7 @@ from bot.repositories.scores import (
     ActivityRow,
     IndicatorCount,
     activity,
+    applicable_by_child,
     indicator_counts,
     periods_with_data,
 )
@@ -51,7 +53,7 @@ from ikk_core.aggregation import (
     rollup_counts,
     without_hidden,
 )
-from ikk_core.areas import AreaLevel, ancestors, is_village_code, is_within, short_label
+from ikk_core.areas import AreaLevel, ancestors, is_village_code, short_label
 from ikk_core.coverage import Coverage
 from ikk_core.disclosure import suppress
 from ikk_core.instrument import Band, Instrument
@@ -199,8 +201,8 @@ class _Raw:
     families are counted from `counts`)."""
     disclosure: Disclosure = Disclosure(True, 1, 1)
     tree_counts: tuple[IndicatorCount, ...] = ()
-    """Counts of every village of the province in the periods read (suppression is decided
-    over all of them); empty when the reader sees everything."""
+    """Applicable families of the siblings of every area above this one (one row per sibling
+    area and indicator, summed by the database); empty when the reader sees everything."""
     targets: tuple[int, int] = (0, 0)
     """(villages of the area with an expected number of families, their sum)."""
 
@@ -235,19 +237,17 @@ async def _read(
         chosen = period if period is not None else max(available, default=ctx.current_period())
         previous = max((p for p in available if p < chosen), default=None)
         wanted = [chosen] if previous is None else [chosen, previous]
+        counts = await indicator_counts(
+            session, area_code, wanted,
+            instrument_id=instrument.id, instrument_version=instrument.version,
+        )
         tree: list[IndicatorCount] = []
-        if sees_all:
-            counts = await indicator_counts(
-                session, area_code, wanted,
-                instrument_id=instrument.id, instrument_version=instrument.version,
-            )
-        else:  # one read of the province; the area's rows are among them
-            root = (ancestors(area_code) or [area_code])[-1]
-            tree = await indicator_counts(
-                session, root, wanted,
-                instrument_id=instrument.id, instrument_version=instrument.version,
-            )
-            counts = [c for c in tree if is_within(c.village_code, area_code)]
+        if not sees_all:
+            # What decides the hidden cells of this area besides its own villages: at every
+            # level above it, the sums of the siblings of the path (see `_hidden_cells`).
+            path = [area_code, *ancestors(area_code)]
+            for below, above in itertools.pairwise(path):
+                tree += await applicable_by_child(session, above, below, wanted)
         drafts = await activity(session, area_code, [chosen], status=ResponseStatus.DRAFT)
         areas = await _subtree(session, area_code) if not is_village_code(area_code) else [
             _AreaInfo(area.code, area.name, area.level, area.parent_code)
@@ -325,13 +325,20 @@ def _submitted_by_period(rows: Sequence[IndicatorCount]) -> dict[int, dict[str, 
 def _hidden_cells(
     instrument: Instrument, raw: _Raw, period: int, areas: Counts
 ) -> npt.NDArray[np.bool_]:
-    """Which cells of `areas` this reader may not see in `period`: the small cells decided over
-    the whole province, and every cell of an area under `min_families` families."""
+    """Which cells of `areas` this reader may not see in `period`: the small cells, and every
+    cell of an area under `min_families` families.
+
+    `ikk_core.disclosure` decides top-down: whether a node is hidden depends only on its own
+    count, its siblings' counts and its ancestors' decisions, never on anything below it. So
+    the decision over the whole province is reproduced exactly from this area's villages plus,
+    at each level above, its siblings as single (summed) nodes: the same cells are hidden
+    whoever asks and whichever area is asked, at a fraction of the reading.
+    """
     rules = raw.disclosure
     hidden = np.zeros(areas.numerator.shape, dtype=bool)
     if rules.sees_all:
         return hidden
-    rows = [c for c in raw.tree_counts if c.period == period]
+    rows = [c for c in (*raw.counts, *raw.tree_counts) if c.period == period]
     province = _counts(instrument, rows, _submitted_by_period(rows)[period])
     decided = suppress(province, rules.min_cell)
     n_indicators = len(instrument.indicators)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ikk_core.aggregation import Counts, rollup_counts
-from ikk_core.areas import parent_code
+from ikk_core.areas import ancestors, parent_code
 from ikk_core.disclosure import Suppression, suppress
 
 KEC = "63.02.12"
@@ -144,3 +145,30 @@ def test_no_sum_or_difference_of_published_cells_reveals_a_small_group(
             if 0 < n < min_cell:
                 assert result.hidden[g, j], f"{code} indicator {j} over {n} families is shown"
     assert leaks(result, counts) == []
+
+
+def reduced_input(counts: Counts, village: str) -> Counts:
+    """What the report service reads for a village: the village itself and, at each level
+    above it, the other children of that level as single summed nodes."""
+    rolled = rollup_counts(counts)
+    row_of = {c: g for g, c in enumerate(rolled.codes)}
+    path = [village, *ancestors(village)]
+    codes = [village]
+    for below, above in itertools.pairwise(path):
+        codes += [c for c in rolled.codes if parent_code(c) == above and c != below]
+    rows = [row_of[c] for c in codes]
+    return Counts(tuple(codes), rolled.families[rows], rolled.numerator[rows],
+                  rolled.denominator[rows])
+
+
+@settings(max_examples=200, deadline=None)
+@given(villages, st.integers(min_value=1, max_value=8), st.data())
+def test_a_village_and_the_sums_of_its_ancestors_siblings_give_the_same_decision(
+    applicable: dict[str, list[int]], min_cell: int, data: st.DataObject
+) -> None:
+    counts = village_counts(applicable)
+    village = data.draw(st.sampled_from(sorted(applicable)))
+    full = suppress(counts, min_cell=min_cell)
+    small = suppress(reduced_input(counts, village), min_cell=min_cell)
+    for code in (village, *ancestors(village)):
+        assert small.row(code, 3).tolist() == full.row(code, 3).tolist(), code
