@@ -11,9 +11,10 @@ An area outside the actor's scope gives None, exactly like an unknown area code.
 
 Disclosure (issue 10): a pejabat or kader never sees an indicator over fewer than MIN_CELL
 families, nor an area IKK over fewer than MIN_FAMILIES families. Which cells are hidden is
-decided by `ikk_core.disclosure` over the counts of the WHOLE province for the period, so
-subtracting one published figure from another reveals nothing small, and every reader sees the
-same cells hidden whichever area they ask for. The result objects already carry the hidden
+decided by `ikk_core.disclosure` as over the counts of the WHOLE province for the period (read
+as this area's villages plus the summed siblings of every area above it, which decides the
+same: see `_hidden_cells`), so subtracting one published figure from another reveals nothing
+small, and every reader sees the same cells hidden whichever area they ask for. The result objects already carry the hidden
 cells as suppressed (no value, no counts), so no renderer can show them by mistake. The admin
 and the command line see the figures unsuppressed (they may see per-family data anyway).
 Every report also carries its coverage (`ikk_core.coverage`).
