@@ -14,9 +14,10 @@ families, nor an area IKK over fewer than MIN_FAMILIES families. Which cells are
 decided by `ikk_core.disclosure` as over the counts of the WHOLE province for the period (read
 as this area's villages plus the summed siblings of every area above it, which decides the
 same: see `_hidden_cells`), so subtracting one published figure from another reveals nothing
-small, and every reader sees the same cells hidden whichever area they ask for. The result objects already carry the hidden
-cells as suppressed (no value, no counts), so no renderer can show them by mistake. The admin
-and the command line see the figures unsuppressed (they may see per-family data anyway).
+small, and every reader sees the same cells hidden whichever area they ask for. The result
+objects already carry the hidden cells as suppressed (no value, no counts), so no renderer can
+show them by mistake. The admin and the command line see the figures unsuppressed (they may
+see per-family data anyway).
 Every report also carries its coverage (`ikk_core.coverage`).
 """
 
