@@ -21,6 +21,9 @@ Then "/ekspor" of a whole kabupaten (about 31,000 families at full size): second
 workbook arrives. Besides, the chart alone: `render_area_chart` in this process for a village
 and a kabupaten (warm, i.e. after the instrument frame is drawn once, as the bot does at start).
 Targets (issue 5): village p95 < 300 ms without the chart; chart render < 500 ms.
+`--as pejabat` makes the official a provincial pejabat instead of the admin: the report then
+hides small cells, decided over the counts of the whole province (issue 10), which is what a
+pejabat's village report costs over an admin's.
 PostgreSQL is a throwaway cluster with fsync off (`bot.devtools.postgres`).
 """
 
@@ -46,12 +49,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_storage import Layout, Size, layout, load_postgres, load_sqlite
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from bot.db.database import Database
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade
-from bot.db.models import ProcessedUpdate
+from bot.db.models import AppUser, ProcessedUpdate, Role
 from bot.devtools.postgres import (
     PostgresUnavailable,
     create_database,
@@ -261,7 +264,8 @@ async def with_bot(emulator: TelegramEmulator, database_url: str,
 
 
 async def run_backend(name: str, url: str, load: Callable[[], Awaitable[int]], lay: Layout,
-                      sizes: Sizes, instrument: Instrument) -> dict[str, Samples]:
+                      sizes: Sizes, instrument: Instrument, role: Role = Role.ADMIN
+                      ) -> dict[str, Samples]:
     print(f"\n{name}", flush=True)
     engine = create_engine(url)
     try:
@@ -272,6 +276,11 @@ async def run_backend(name: str, url: str, load: Callable[[], Awaitable[int]], l
             await connection.execute(delete(ProcessedUpdate))
         started = time.perf_counter()
         scores = await load()
+        async with engine.begin() as connection:  # the official asks as this role
+            await connection.execute(
+                update(AppUser).where(AppUser.telegram_id == ADMIN_TELEGRAM_ID).values(role=role)
+            )
+        print(f"  official: provincial {role.value}", flush=True)
         if scores:
             print(f"  load          {time.perf_counter() - started:7.1f} s   "
                   f"({len(lay.villages) * sizes.families:,} families, {scores:,} score rows)",
@@ -324,7 +333,8 @@ async def main(args: argparse.Namespace) -> None:
                 return await asyncio.to_thread(load_sqlite, path, lay, storage_size, instrument)
 
             await run_backend("SQLite" + (f" (reusing {path})" if reuse else ""),
-                              f"sqlite+aiosqlite:///{path}", load_lite, lay, sizes, instrument)
+                              f"sqlite+aiosqlite:///{path}", load_lite, lay, sizes, instrument,
+                              Role(args.role))
     if "postgresql" in backends:
         try:
             with throwaway_cluster() as cluster:
@@ -335,7 +345,7 @@ async def main(args: argparse.Namespace) -> None:
                                                instrument)
 
                 await run_backend(f"PostgreSQL ({cluster.settings})", url, load_pg, lay, sizes,
-                                  instrument)
+                                  instrument, Role(args.role))
         except PostgresUnavailable as exc:
             print(f"\nPostgreSQL skipped: {exc}")
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
@@ -350,6 +360,9 @@ if __name__ == "__main__":
     parser.add_argument("--villages", type=int, help="villages (2,000)")
     parser.add_argument("--families", type=int, help="families per village (200)")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--as", dest="role", choices=["admin", "pejabat"], default="admin",
+                        help="who asks: the admin (nothing hidden) or a pejabat (small cells "
+                        "hidden, decided over the whole province)")
     parser.add_argument("--sqlite-file", help="keep the SQLite database here; reuse it if it "
                         "exists (skips the load; same sizes expected)")
     asyncio.run(main(parser.parse_args()))

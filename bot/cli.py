@@ -17,6 +17,7 @@ from bot.cli_instrument import instrument_app
 from bot.cli_reports import rescore_command
 from bot.cli_run import run_command
 from bot.cli_score import score_command
+from bot.cli_targets import attach_targets_command
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -35,3 +36,4 @@ app.add_typer(alerts_app, name="alerts")
 app.command("export")(export_command)
 app.command("demo")(demo_command)
 app.add_typer(families_app, name="families")
+attach_targets_command(areas_app)

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     min_families: int = Field(
         default=10, ge=1, description="Fewest submitted families before an area IKK is shown."
     )
+    min_cell: int = Field(
+        default=5,
+        ge=1,
+        description="Fewest applicable families before a pejabat sees an indicator's value "
+        "(small-cell suppression, safe against differencing).",
+    )
     alert_schedule: str = Field(
         default="0 8 * * mon", description="Cron line (local time) for the weekly alert."
     )

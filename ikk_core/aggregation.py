@@ -132,14 +132,37 @@ def _optional(row: list[float]) -> list[float | None]:
     return [None if math.isnan(v) else v for v in row]
 
 
+def without_hidden(counts: Counts, hidden: npt.NDArray[np.bool_]) -> Counts:
+    """`counts` with the hidden cells emptied: their indicators then have no value, so the
+    dimensions and the IKK are computed from the published indicators only (a hidden value
+    could otherwise be backed out of a dimension mean)."""
+    return Counts(
+        counts.codes,
+        counts.families,
+        np.where(hidden, 0, counts.numerator),
+        np.where(hidden, 0, counts.denominator),
+    )
+
+
 def results_from_counts(
-    instrument: Instrument, counts: Counts, names: Mapping[str, str], levels: Mapping[str, str]
+    instrument: Instrument,
+    counts: Counts,
+    names: Mapping[str, str],
+    levels: Mapping[str, str],
+    hidden: npt.NDArray[np.bool_] | None = None,
 ) -> dict[str, AreaResult]:
     """One AreaResult per area of `counts` (the method and thresholds come from the instrument).
 
+    `hidden[g, i]` marks cells suppressed for the reader (see `ikk_core.disclosure`): they come
+    out as suppressed indicators without value or counts and take no part in the indices.
     Arrays are turned into Python lists once: building thousands of small result objects from
     numpy scalars one element at a time would cost more than all the arithmetic.
     """
+    if hidden is None:
+        hidden = np.zeros(counts.numerator.shape, dtype=bool)
+    else:
+        counts = without_hidden(counts, hidden)
+    hidden_rows = hidden.tolist()
     values, dims, ikk = area_indices(instrument, counts)
     settings = instrument.settings
     threshold = settings.red_threshold
@@ -161,9 +184,11 @@ def results_from_counts(
                 denominator=d,
                 value=value,
                 red=value is not None and value < threshold,
+                suppressed=bool(secret),
             )
-            for ind, n, d, value in zip(
-                instrument.indicators, numerators[g], denominators[g], area_values, strict=True
+            for ind, n, d, value, secret in zip(
+                instrument.indicators, numerators[g], denominators[g], area_values,
+                hidden_rows[g], strict=True,
             )
         )
         dimensions = tuple(

@@ -9,7 +9,10 @@ longer than Telegram's 4096 characters). No database, no network, no clock.
 Rules:
 
 - An indicator of a village is reported only when at least `min_families` families are
-  applicable to it (its denominator): a value over three families says little.
+  applicable to it (its denominator): a value over three families says little. An indicator
+  hidden from the official (`IndicatorResult.suppressed`, too few families) has no value and is
+  never reported: even "red" would tell something about a handful of families.
+- The alert says what its figures stand on (coverage) on the line after the area.
 - Red is ``value < red_threshold``.
 - Sector routing: an official who follows sectors sees only indicators whose sector string,
   split at "/", has a part equal to a followed sector (case-insensitive), or a part whose name
@@ -33,6 +36,7 @@ from html import escape
 from typing import Any, Final
 
 from ikk_core.areas import AreaLevel, short_label
+from ikk_core.coverage import Coverage, coverage_text
 from ikk_core.formatting import format_integer, format_percent, format_value
 from ikk_core.instrument import Instrument
 from ikk_core.results import AreaResult
@@ -146,6 +150,7 @@ class DigestHeader:
     red_threshold: float
     min_families: int
     sectors: tuple[str, ...] = ()
+    coverage: Coverage | None = None
 
 
 # --------------------------------------------------------------------------- sector routing
@@ -233,7 +238,8 @@ def build_digest(
             if not goes:
                 continue
             value = ind.value
-            if value is None or math.isnan(value) or ind.denominator < min_families:
+            if (ind.suppressed or value is None or math.isnan(value)
+                    or ind.denominator < min_families):
                 continue
             then = before.get(ind.code)
             name = ind.name.get("id")
@@ -334,9 +340,17 @@ def _title(header: DigestHeader) -> str:
     return f"🔔 <b>Peringatan mingguan IKK — {escape(header.period_key)}</b>"
 
 
+def _where(header: DigestHeader) -> str:
+    """The area and data year, and on the next line the coverage of the figures."""
+    line = f"{escape(header.area_label)} · data tahun {header.data_period}"
+    if header.coverage is not None:
+        line += f"\n{escape(coverage_text(header.coverage))}"
+    return line
+
+
 def _intro(header: DigestHeader) -> list[str]:
     rule = (
-        f"{escape(header.area_label)} · data tahun {header.data_period}\n"
+        f"{_where(header)}\n"
         f"Indikator di bawah {format_value(header.red_threshold, 0)} % di desa/kelurahan "
         f"dengan minimal {format_integer(header.min_families)} keluarga yang relevan."
     )
@@ -366,7 +380,8 @@ def _summary(digest: Digest) -> str:
 
 def _progress_line(progress: CollectionProgress) -> str:
     return (
-        f"📋 Pendataan {progress.period}: {format_integer(progress.submitted)} keluarga terkirim, "
+        f"📋 Kemajuan pendataan {progress.period}: {format_integer(progress.submitted)} "
+        "keluarga terkirim, "
         f"{format_integer(progress.drafts)} draf; {format_integer(progress.villages_with_data)} "
         f"dari {format_integer(progress.villages)} desa/kelurahan sudah ada data."
     )
@@ -404,7 +419,7 @@ def render_digest(
             return []
         lines = [
             _title(header),
-            f"{escape(header.area_label)} · data tahun {header.data_period}",
+            _where(header),
             "Tidak ada indikator merah minggu ini."
             + (" (sektor: " + escape(", ".join(header.sectors)) + ")" if header.sectors else ""),
         ]

@@ -29,6 +29,8 @@ class IndicatorResult:
     """One indicator over a set of families: `value` = 100·numerator/denominator.
 
     `value` is None when no family is applicable (denominator 0); such an indicator is never red.
+    `suppressed`: too few families for a pejabat to see it (`ikk_core.disclosure`); its value,
+    numerator and denominator are then None, 0 and 0, and it is never red.
     """
 
     code: str
@@ -39,6 +41,7 @@ class IndicatorResult:
     denominator: int
     value: float | None
     red: bool
+    suppressed: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,12 @@ class AreaResult:
     @property
     def no_value(self) -> tuple[IndicatorResult, ...]:
         """Indicators no family of the area is concerned by (shown as "–", never 0 or 100)."""
-        return tuple(i for i in self.indicators if i.value is None)
+        return tuple(i for i in self.indicators if i.value is None and not i.suppressed)
+
+    @property
+    def suppressed(self) -> tuple[IndicatorResult, ...]:
+        """Indicators hidden from this reader: too few families ("data belum cukup")."""
+        return tuple(i for i in self.indicators if i.suppressed)
 
     def dimension(self, code: str) -> DimensionResult:
         for d in self.dimensions:

@@ -8,7 +8,7 @@ Existing rows are marked as shown with message id 0, so a kader's draft from bef
 revision keeps accepting typed answers as it did.
 
 Revision ID: c5e81d3a7b20
-Revises: b7e3d9a41c52
+Revises: c0e7a1d4b5f2
 Create Date: 2026-12-04 18:00:00+00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "c5e81d3a7b20"
-down_revision: str | Sequence[str] | None = "b7e3d9a41c52"
+down_revision: str | Sequence[str] | None = "c0e7a1d4b5f2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

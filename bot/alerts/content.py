@@ -199,7 +199,7 @@ async def plan_alerts(
             )
             header = DigestHeader(
                 period_label(period_key), report.label, report.period, threshold, min_families,
-                sectors,
+                sectors, coverage=report.coverage,
             )
             rendered = render_digest(digest, header, progress=_progress(report), quiet_weeks=quiet)
             made[key] = (digest, tuple(rendered))

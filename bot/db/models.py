@@ -442,3 +442,17 @@ class AuditEvent(Base):
     period: Mapped[int | None] = mapped_column(Integer)
     family_id: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class VillageTarget(Base):
+    """How many families a village is expected to have (`ikk-bot areas targets`), so an area
+    figure can say "120 dari 480 KK (25 %)"; a village without a row has no known target."""
+
+    __tablename__ = "village_target"
+    __table_args__ = (CheckConstraint("families > 0", name="positive"),)
+
+    village_code: Mapped[str] = mapped_column(
+        String(16), ForeignKey("area.code"), primary_key=True
+    )
+    families: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -6,6 +6,11 @@ builds its own figures; concurrent renders share only matplotlib's font cache an
 picture of the instrument frame (labels, headings, axis, legend), drawn once per instrument,
 language and threshold, over which each area's bars and numbers are composited.
 
+Red is not told by colour alone: red bars are also hatched, for a colour-blind reader and for a
+black-and-white print-out. The line under the area name says what the figures stand on (coverage:
+villages with data of all, families of expected), and indicators hidden from the reader for too
+few families read "data belum cukup" with no bar and no number.
+
 The picture is sized for a phone (portrait, at most 1280 px on the long side, well inside
 Telegram's photo limits) and every number on it is formatted by `ikk_core.formatting`, so it reads
 "66,67" exactly like the text report sent with it.
@@ -30,8 +35,10 @@ from matplotlib.transforms import blended_transform_factory
 from PIL import Image
 
 from ikk_core.areas import AreaLevel, display_name
+from ikk_core.categories import category_rank
+from ikk_core.coverage import Coverage, coverage_text
 from ikk_core.formatting import format_integer, format_value
-from ikk_core.instrument import Instrument
+from ikk_core.instrument import Band, Instrument
 from ikk_core.results import AreaResult, DimensionResult, IndicatorResult
 
 __all__ = [
@@ -40,6 +47,7 @@ __all__ = [
     "DPI",
     "GID_BAR_GREEN",
     "GID_BAR_RED",
+    "GID_HIDDEN",
     "GID_LABEL",
     "GID_NO_VALUE",
     "MAX_LONG_SIDE_PX",
@@ -64,6 +72,10 @@ BAND_FILL = "#e9eef3"
 GID_BAR_RED = "bar-red"
 GID_BAR_GREEN = "bar-green"
 GID_NO_VALUE = "no-value"
+GID_HIDDEN = "hidden-value"
+GID_COVERAGE = "coverage"
+#: Hatching of red bars (and of their legend patch): red is also a pattern, not only a colour.
+RED_HATCH = "////"
 GID_DIMENSION = "dimension-band"
 GID_LABEL = "indicator-label"
 
@@ -73,7 +85,7 @@ WIDTH_IN = 8.0
 MAX_LONG_SIDE_PX = 1280
 MAX_HEIGHT_IN = (MAX_LONG_SIDE_PX - 4) / DPI
 MIN_HEIGHT_IN = 5.5
-TOP_IN = 1.65  # title block
+TOP_IN = 1.95  # title block: name, coverage, IKK, category, code and period
 BOTTOM_IN = 1.35  # x axis, legend and footer
 ROW_IN = 0.255  # one bar or one dimension heading
 EDGE_IN = 0.18  # left margin of headings and labels
@@ -91,10 +103,12 @@ _TEXTS: Mapping[str, Mapping[str, str]] = {
         "ikk": "IKK {value}",
         "no_category": "tanpa kategori",
         "period": "Periode {period}",
-        "families": "n = {count} keluarga",
         "code": "kode {code}",
         "index": "indeks {value}",
+        "families": "{count} keluarga",
         "no_value": "tanpa nilai",
+        "hidden": "data belum cukup",
+        "hidden_count": "{count} indikator disembunyikan: data belum cukup",
         "red": "merah: di bawah {threshold} %",
         "green": "{threshold} % atau lebih",
         "x_label": "% keluarga yang memenuhi indikator",
@@ -107,10 +121,12 @@ _TEXTS: Mapping[str, Mapping[str, str]] = {
         "ikk": "IKK {value}",
         "no_category": "no category",
         "period": "Period {period}",
-        "families": "n = {count} families",
         "code": "code {code}",
         "index": "index {value}",
+        "families": "{count} families",
         "no_value": "no value",
+        "hidden": "not enough data",
+        "hidden_count": "{count} indicators hidden: not enough data",
         "red": "red: below {threshold} %",
         "green": "{threshold} % or more",
         "x_label": "% of families meeting the indicator",
@@ -168,10 +184,28 @@ def fit_label(code: str, name: str, width_pt: float, size: float) -> str:
         candidate = f"{code} {' '.join(words[:keep])} … {words[-1]}"
         if text_width_pt(candidate, size) <= width_pt:
             return candidate
-    cut = full
-    while len(cut) > len(code) + 2 and text_width_pt(cut + "…", size) > width_pt:
-        cut = cut[:-1]
-    return cut.rstrip(" ,;:-/(") + "…"
+    # Whole words only, never a word cut in the middle: fewer words, then the code alone.
+    for keep in range(len(words) - 1, 0, -1):
+        candidate = f"{code} {' '.join(words[:keep]).rstrip(' ,;:-/(')} …"
+        if text_width_pt(candidate, size) <= width_pt:
+            return candidate
+    return f"{code} …"
+
+
+def fit_line(text: str, width_pt: float, size: float, smallest: float = 8.5) -> tuple[str, float]:
+    """(text, font size) that fits `width_pt`: the size shrinks to `smallest` first, then whole
+    words are dropped from the end (never a word cut in the middle)."""
+    current = size
+    while current > smallest and text_width_pt(text, current) > width_pt:
+        current = max(smallest, current - 0.5)
+    if text_width_pt(text, current) <= width_pt:
+        return text, current
+    words = text.split()
+    for keep in range(len(words) - 1, 0, -1):
+        candidate = " ".join(words[:keep]).rstrip(" ,;:-/(·") + " …"
+        if text_width_pt(candidate, current) <= width_pt:
+            return candidate, current
+    return words[0] if words else "", current
 
 
 def _area_title(result: AreaResult) -> str:
@@ -259,6 +293,8 @@ class _Frame:
     headings: tuple[str, ...]
     labels: tuple[tuple[str, ...], ...]  # per heading, the labels of its rows
     layout: _Layout
+    no_value_shown: bool = True
+    """The legend explains "tanpa nilai" only when some indicator is without value."""
 
 
 def _frame(result: AreaResult, groups: list[_Group], lang: str, red_threshold: float,
@@ -281,6 +317,7 @@ def _frame(result: AreaResult, groups: list[_Group], lang: str, red_threshold: f
             for g in groups
         ),
         layout=layout,
+        no_value_shown=any(i.value is None and not i.suppressed for i in result.indicators),
     )
 
 
@@ -313,6 +350,8 @@ def build_area_figure(
     period: int | None = None,
     red_threshold: float = 75.0,
     provisional: bool = True,
+    coverage: Coverage | None = None,
+    bands: tuple[Band, ...] = (),
 ) -> Figure:
     """The whole chart as one Figure (not yet drawn), so tests can inspect it before saving.
 
@@ -325,8 +364,17 @@ def build_area_figure(
     frame = _frame(result, groups, lang, red_threshold, provisional)
     fig, ax = _new_figure(frame.layout, transparent=False)
     _draw_frame(fig, ax, frame)
-    _draw_numbers(fig, ax, result, groups, frame, period)
+    _draw_numbers(fig, ax, result, groups, frame, _Title(period, coverage, bands))
     return fig
+
+
+@dataclass(frozen=True)
+class _Title:
+    """What the title block says besides the result: period, coverage, the category scale."""
+
+    period: int | None
+    coverage: Coverage | None
+    bands: tuple[Band, ...]
 
 
 def _draw_frame(fig: Figure, ax: Axes, frame: _Frame) -> None:
@@ -363,7 +411,7 @@ def _draw_frame(fig: Figure, ax: Axes, frame: _Frame) -> None:
 
 
 def _draw_numbers(fig: Figure, ax: Axes, result: AreaResult, groups: list[_Group],
-                  frame: _Frame, period: int | None) -> None:
+                  frame: _Frame, title: _Title) -> None:
     """The area's part: bars, values, dimension indices, title, and the threshold line (drawn
     with the numbers so that it stays on top of the bars)."""
     layout, lang = frame.layout, frame.lang
@@ -396,7 +444,7 @@ def _draw_numbers(fig: Figure, ax: Axes, result: AreaResult, groups: list[_Group
             fontsize=13, color=TEXT_MUTED, fontfamily=FONT, zorder=5,
             bbox={"boxstyle": "round,pad=0.6", "facecolor": "white", "edgecolor": "#bbbbbb"},
         )
-    _draw_title(fig, result, lang, period, layout.height)
+    _draw_title(fig, result, lang, title, layout.height)
 
 
 def _style_axes(ax: Axes, layout: _Layout, lang: str) -> None:
@@ -422,9 +470,12 @@ def _draw_bars(ax: Axes, rows: list[int], values: list[float], red: list[bool]) 
     if not rows:
         return
     colours = [BAR_RED if r else BAR_GREEN for r in red]
-    bars = ax.barh(rows, values, height=0.66, color=colours, zorder=2)
+    bars = ax.barh(rows, values, height=0.66, color=colours, zorder=2, edgecolor="white",
+                   linewidth=0)
     for bar, is_red in zip(bars, red, strict=True):
         bar.set_gid(GID_BAR_RED if is_red else GID_BAR_GREEN)
+        if is_red:
+            bar.set_hatch(RED_HATCH)
 
 
 def _draw_indicator(
@@ -435,13 +486,14 @@ def _draw_indicator(
     if indicator.value is None:
         if explain:
             ax.text(
-                1.0, y, _text(lang, "no_value"), ha="left", va="center",
-                fontsize=layout.value_size, fontstyle="italic", color=NO_VALUE_GREY,
-                fontfamily=FONT,
+                1.0, y, _text(lang, "hidden" if indicator.suppressed else "no_value"),
+                ha="left", va="center", fontsize=layout.value_size, fontstyle="italic",
+                color=NO_VALUE_GREY, fontfamily=FONT,
             )
         ax.text(
             layout.value_x, y, "–", ha="right", va="center", fontsize=layout.value_size + 1,
-            fontweight="bold", color=NO_VALUE_GREY, fontfamily=FONT, gid=GID_NO_VALUE,
+            fontweight="bold", color=NO_VALUE_GREY, fontfamily=FONT,
+            gid=GID_HIDDEN if indicator.suppressed else GID_NO_VALUE,
         )
         return
     red = indicator.red
@@ -452,51 +504,67 @@ def _draw_indicator(
     )
 
 
-def _title_lines(result: AreaResult, lang: str, period: int | None) -> tuple[str, str, str]:
+def _title_lines(result: AreaResult, lang: str, title: _Title) -> tuple[str, str, str, str]:
+    """(coverage, headline, category, facts): coverage first, so a kabupaten IKK built from 1
+    village of 200 reads as such right under its name."""
+    coverage = (coverage_text(title.coverage) if title.coverage is not None
+                else _text(lang, "families", count=format_integer(result.families)))
     ikk = _text(lang, "ikk", value=format_value(result.ikk))
     if result.category is not None:
-        headline = f"{ikk} · {result.category.name}"
+        name = (category_rank(result.category, title.bands) if title.bands
+                else result.category.name)
+        headline = f"{ikk} · {name}"
         category = result.category.label.get(lang) or result.category.name
     else:
         headline = ikk
         category = _text(lang, "no_category")
     facts = [_text(lang, "code", code=result.code)]
-    if period is not None:
-        facts.append(_text(lang, "period", period=period))
-    facts.append(_text(lang, "families", count=format_integer(result.families)))
-    return headline, category, " · ".join(facts)
+    if title.period is not None:
+        facts.append(_text(lang, "period", period=title.period))
+    hidden = len(result.suppressed)
+    if hidden:
+        facts.append(_text(lang, "hidden_count", count=format_integer(hidden)))
+    return coverage, headline, category, " · ".join(facts)
 
 
-def _draw_title(fig: Figure, result: AreaResult, lang: str, period: int | None, height: float
+def _draw_title(fig: Figure, result: AreaResult, lang: str, title: _Title, height: float
                 ) -> None:
     def y_at(inches_from_top: float) -> float:
         return 1 - inches_from_top / height
 
     x = EDGE_IN / WIDTH_IN
-    headline, category, facts = _title_lines(result, lang, period)
+    width_pt = (WIDTH_IN - 2 * EDGE_IN) * 72
+    coverage, headline, category, facts = _title_lines(result, lang, title)
     fig.text(x, y_at(0.14), textwrap.shorten(_area_title(result), 52, placeholder="…"),
              ha="left", va="top", fontsize=17, fontweight="bold", color=TEXT_DARK,
              fontfamily=FONT)
-    fig.text(x, y_at(0.52), headline, ha="left", va="top", fontsize=15, fontweight="bold",
+    subtitle, size = fit_line(coverage, width_pt, 11.5)
+    fig.text(x, y_at(0.50), subtitle, ha="left", va="top", fontsize=size, fontweight="bold",
+             color=TEXT_DARK, fontfamily=FONT, gid=GID_COVERAGE)
+    fig.text(x, y_at(0.82), headline, ha="left", va="top", fontsize=15, fontweight="bold",
              color=TEXT_DARK, fontfamily=FONT)
-    fig.text(x, y_at(0.86), textwrap.shorten(category, 75, placeholder="…"), ha="left",
+    fig.text(x, y_at(1.16), textwrap.shorten(category, 75, placeholder="…"), ha="left",
              va="top", fontsize=12, color=TEXT_DARK, fontfamily=FONT)
-    fig.text(x, y_at(1.16), facts, ha="left", va="top", fontsize=11, color=TEXT_MUTED,
-             fontfamily=FONT)
+    shown_facts, facts_size = fit_line(facts, width_pt, 11)
+    fig.text(x, y_at(1.46), shown_facts, ha="left", va="top", fontsize=facts_size,
+             color=TEXT_MUTED, fontfamily=FONT)
 
 
 def _draw_legend_and_footer(fig: Figure, frame: _Frame) -> None:
     t = _threshold_text(frame.red_threshold)
     lang = frame.lang
-    handles = [
-        Patch(facecolor=BAR_RED, label=_text(lang, "red", threshold=t)),
+    handles: list[Patch | Line2D] = [
+        Patch(facecolor=BAR_RED, edgecolor="white", hatch=RED_HATCH,
+              label=_text(lang, "red", threshold=t)),
         Patch(facecolor=BAR_GREEN, label=_text(lang, "green", threshold=t)),
-        Line2D([], [], color=NO_VALUE_GREY, marker="_", linestyle="none", markersize=10,
-               markeredgewidth=2.5, label=_text(lang, "no_value")),
     ]
+    if frame.no_value_shown:
+        handles.append(Line2D([], [], color=NO_VALUE_GREY, marker="_", linestyle="none",
+                              markersize=10, markeredgewidth=2.5, label=_text(lang, "no_value")))
     height = frame.layout.height
     fig.legend(
-        handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.4 / height), ncol=3,
+        handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.4 / height),
+        ncol=len(handles),
         frameon=False, handlelength=1.3, columnspacing=1.4, prop={"family": FONT, "size": 10},
     )
     fig.text(0.5, 0.12 / height, frame.instrument, ha="center", va="bottom", fontsize=9.5,
@@ -528,7 +596,7 @@ def figure_to_png(fig: Figure) -> bytes:
     return _to_png(_pixels(fig))
 
 
-@lru_cache(maxsize=8)  # 4,5 MB each; one per instrument × language × threshold in use
+@lru_cache(maxsize=16)  # 4,5 MB each; per instrument × language × threshold × legend in use
 def _frame_layer(frame: _Frame) -> Image.Image:
     """The instrument's part of the chart, drawn once per instrument, language and threshold.
 
@@ -548,6 +616,8 @@ def render_area_chart(
     period: int | None = None,
     red_threshold: float = 75.0,
     provisional: bool = True,
+    coverage: Coverage | None = None,
+    bands: tuple[Band, ...] = (),
 ) -> bytes:
     """The chart as PNG bytes (880×1276 px for 29 indicators): blocking, run it in a thread.
 
@@ -557,7 +627,7 @@ def render_area_chart(
     groups = _groups(result, lang)
     frame = _frame(result, groups, lang, red_threshold, provisional)
     fig, ax = _new_figure(frame.layout, transparent=True)
-    _draw_numbers(fig, ax, result, groups, frame, period)
+    _draw_numbers(fig, ax, result, groups, frame, _Title(period, coverage, bands))
     return _to_png(Image.alpha_composite(_frame_layer(frame), _pixels(fig)))
 
 

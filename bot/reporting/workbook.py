@@ -33,6 +33,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ikk_core.areas import AreaLevel, display_name
+from ikk_core.categories import category_rank
+from ikk_core.coverage import Coverage, coverage_text
 from ikk_core.instrument import Band, Instrument
 from ikk_core.results import AreaResult, IndicatorResult
 from ikk_core.text_safety import xml_safe
@@ -56,6 +58,8 @@ SHEET_FAMILIES = "Skor keluarga"
 NOT_APPLICABLE = "NA"
 #: Written where an indicator or index has no value: the "–" of the reports, never 0 or 100.
 NO_VALUE = "–"
+#: Written instead of a value hidden from the reader (too few families; `ikk_core.disclosure`).
+HIDDEN = "data belum cukup"
 WITA = ZoneInfo("Asia/Makassar")
 
 NUMBER_2 = "0.00"
@@ -154,11 +158,12 @@ def _area_label(area: AreaResult) -> str:
         return area.name
 
 
-def _category(band: Band | None) -> str:
+def _category(band: Band | None, bands: Sequence[Band] = ()) -> str:
     if band is None:
         return NO_VALUE
+    name = category_rank(band, bands) if bands else band.name
     label = band.label.get("id")
-    return f"{band.name} — {label}" if label and label != band.name else band.name
+    return f"{name} — {label}" if label and label != band.name else name
 
 
 def _instrument_line(instrument: Instrument) -> str:
@@ -199,16 +204,19 @@ def build_area_workbook(
     generated_at: datetime,
     family_sheet: bool = True,
     hidden_indicators: Collection[str] = (),
+    coverage: Coverage | None = None,
 ) -> bytes:
     """The .xlsx export of `area` (its villages and families in the order given) as bytes.
 
     `family_sheet` False leaves "Skor keluarga" out entirely (a pejabat's workbook: per-family
     rows are personal data); `hidden_indicators` are left out of it (sensitive indicators).
+    Indicators the reader may not see (`IndicatorResult.suppressed`) read "data belum cukup"
+    with no value, counts or red flag; `coverage` is a row of the summary.
     """
     workbook = Workbook(write_only=True)
     workbook.properties.creator = "ikk-bot"
     workbook.properties.title = _clean(f"IKK {_area_label(area)} {period}")
-    context = _Context(area, instrument, period, generated_at)
+    context = _Context(area, instrument, period, generated_at, coverage)
     _summary_sheet(workbook, context, len(villages))
     _indicator_sheet(workbook, context, villages)
     _dimension_sheet(workbook, context, villages)
@@ -227,6 +235,7 @@ class _Context:
     instrument: Instrument
     period: int
     generated_at: datetime
+    coverage: Coverage | None = None
 
     def preamble(self, sheet: _Sheet, what: str) -> None:
         _preamble(sheet, f"{what} — {_area_label(self.area)}", self.instrument, self.period,
@@ -241,8 +250,11 @@ def _summary_sheet(workbook: Workbook, ctx: _Context, village_count: int) -> Non
     method = _METHOD_NAMES.get(area.method, area.method)
     if instrument.settings.provisional:
         method += " (metode sementara)"
+    bands = instrument.settings.ikk_bands
     facts: list[tuple[str, WriteOnlyCell]] = [
         ("Wilayah", sheet.text(_area_label(area))),
+        *([("Cakupan data", sheet.text(coverage_text(ctx.coverage)))]
+          if ctx.coverage is not None else []),
         ("Tingkat", sheet.text(area.level)),
         ("Kode wilayah", sheet.text(area.code)),
         ("Periode", sheet.number(ctx.period, INTEGER)),
@@ -251,7 +263,7 @@ def _summary_sheet(workbook: Workbook, ctx: _Context, village_count: int) -> Non
         ("Jumlah desa/kelurahan", sheet.number(village_count, INTEGER)),
         ("Jumlah keluarga", sheet.number(area.families, INTEGER)),
         ("IKK", sheet.number(area.ikk, font=_BOLD)),
-        ("Kategori", sheet.text(_category(area.category))),
+        ("Kategori", sheet.text(_category(area.category, bands))),
         ("Batas merah indikator (%)", sheet.number(instrument.settings.red_threshold)),
     ]
     for label, cell in facts:
@@ -272,6 +284,14 @@ def _summary_sheet(workbook: Workbook, ctx: _Context, village_count: int) -> Non
             sheet.append(_summary_indicator_row(sheet, ind))
     else:
         sheet.append([sheet.text("Tidak ada indikator merah.")])
+
+    if area.suppressed:
+        sheet.append([])
+        _section(sheet, f"Indikator disembunyikan: {HIDDEN} ({len(area.suppressed)})")
+        sheet.append([sheet.text(
+            "Terlalu sedikit keluarga yang berlaku, atau disembunyikan agar tidak dapat "
+            "dihitung dari angka wilayah lain. IKK dan dimensi dihitung dari indikator lainnya."
+        )])
 
     sheet.append([])
     _section(sheet, "Indikator tanpa nilai (tidak ada keluarga yang berlaku)")
@@ -294,15 +314,26 @@ _SUMMARY_INDICATOR_HEADERS = (
 )
 
 
+def _figures(sheet: _Sheet, ind: IndicatorResult) -> list[WriteOnlyCell]:
+    """Value, numerator, denominator and red flag; for a hidden indicator none of them (not
+    even "not red", which would tell that the value is at least the threshold)."""
+    if ind.suppressed:
+        return [sheet.text(HIDDEN), sheet.text(NO_VALUE), sheet.text(NO_VALUE),
+                sheet.text(NO_VALUE)]
+    return [
+        sheet.number(ind.value, red=ind.red),
+        sheet.number(ind.numerator, INTEGER),
+        sheet.number(ind.denominator, INTEGER),
+        sheet.text(_yes_no(ind.red), fill=_RED_FILL if ind.red else None),
+    ]
+
+
 def _summary_indicator_row(sheet: _Sheet, ind: IndicatorResult) -> list[WriteOnlyCell]:
     return [
         sheet.text(ind.code),
         sheet.text(ind.name.get("id")),
         sheet.text(ind.dimension),
-        sheet.number(ind.value, red=ind.red),
-        sheet.number(ind.numerator, INTEGER),
-        sheet.number(ind.denominator, INTEGER),
-        sheet.text(_yes_no(ind.red), fill=_RED_FILL if ind.red else None),
+        *_figures(sheet, ind),
         sheet.text(ind.sector),
     ]
 
@@ -327,10 +358,7 @@ def _indicator_sheet(workbook: Workbook, ctx: _Context, villages: Sequence[AreaR
                 sheet.text(ind.dimension),
                 sheet.text(ind.code),
                 sheet.text(ind.name.get("id")),
-                sheet.number(ind.value, red=ind.red),
-                sheet.number(ind.numerator, INTEGER),
-                sheet.number(ind.denominator, INTEGER),
-                sheet.text(_yes_no(ind.red), fill=_RED_FILL if ind.red else None),
+                *_figures(sheet, ind),
                 sheet.text(ind.sector),
             ])
     last = HEADER_ROW + sum(len(v.indicators) for v in villages)
@@ -353,7 +381,7 @@ def _dimension_sheet(workbook: Workbook, ctx: _Context, villages: Sequence[AreaR
             sheet.text(village.name),
             sheet.number(village.families, INTEGER),
             sheet.number(village.ikk, font=_BOLD),
-            sheet.text(_category(village.category)),
+            sheet.text(_category(village.category, ctx.instrument.settings.ikk_bands)),
             *(sheet.number(values.get(d.code)) for d in dimensions),
         ])
     last = HEADER_ROW + len(villages)

@@ -35,13 +35,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.bulk import insert_tuples
 from bot.db.models import Family, FamilyScore, Response, ResponseStatus, VillageIndicatorCount
-from ikk_core.areas import is_village_code
+from ikk_core.areas import code_depth, is_village_code
 
 __all__ = [
     "ActivityRow",
     "IndicatorCount",
     "NewScores",
     "activity",
+    "applicable_by_child",
     "area_filter",
     "count_rows",
     "indicator_counts",
@@ -374,4 +375,35 @@ async def activity(
     return [
         ActivityRow(int(p), code, int(cadre), ResponseStatus(status), int(n), when)
         for p, code, cadre, status, n, when in rows.all()
+    ]
+
+
+async def applicable_by_child(
+    session: AsyncSession, parent: str, leave_out: str, periods: Sequence[int]
+) -> list[IndicatorCount]:
+    """Applicable families per child area of `parent` (one level down), indicator and period,
+    summed by the database, for every child but `leave_out` (whose subtree the caller reads in
+    detail). Only `applicable` is filled: it is what small-cell suppression decides on.
+
+    The disclosure decision for an area depends on its ancestors and their siblings only, so a
+    report reads these few sums per level instead of every village count of the province.
+    """
+    if not periods or is_village_code(parent):
+        return []
+    # Codes are 63 / 63.02 / 63.02.12 / 63.02.12.2005: a village segment has 4 digits.
+    width = len(parent) + 1 + (4 if code_depth(parent) == 3 else 2)
+    child = func.substr(Counts.c.village_code, 1, width)
+    dialect = _dialect(session)
+    query = (
+        select(Counts.c.period, child, Counts.c.indicator, func.sum(Counts.c.applicable))
+        .where(
+            area_filter(parent, Counts.c.village_code, dialect),
+            ~area_filter(leave_out, Counts.c.village_code, dialect),
+            Counts.c.period.in_(list(periods)),
+        )
+        .group_by(Counts.c.period, child, Counts.c.indicator)
+    )
+    return [
+        IndicatorCount(int(period), str(code), str(indicator), 0, 0, int(applicable or 0), 0)
+        for period, code, indicator, applicable in (await session.execute(query)).all()
     ]

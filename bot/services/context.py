@@ -61,6 +61,10 @@ class ServiceContext:
     session_factory: SessionFactory
     instrument: Instrument
     timezone: str = "Asia/Makassar"
+    min_cell: int = 5
+    """Fewest applicable families behind an indicator a pejabat or kader sees (MIN_CELL)."""
+    min_families: int = 10
+    """Fewest submitted families behind an area IKK they see (MIN_FAMILIES)."""
 
     @classmethod
     def create(
@@ -73,6 +77,8 @@ class ServiceContext:
             session_factory=session_factory,
             instrument=instrument or configured_instrument(settings),
             timezone=settings.timezone if settings is not None else "Asia/Makassar",
+            min_cell=settings.min_cell if settings is not None else 5,
+            min_families=settings.min_families if settings is not None else 10,
         )
 
     @property

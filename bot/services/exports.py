@@ -191,6 +191,7 @@ def build_export(
         generated_at=generated_at or utcnow(),
         family_sheet=include_names,
         hidden_indicators=() if include_sensitive else instrument.sensitive_names(),
+        coverage=report.coverage,
     )
     return ExportFile(
         filename=export_filename(report.code, report.period),

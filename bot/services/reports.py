@@ -8,10 +8,22 @@ the result of its families taken as one set (what `ikk_core.aggregation.aggregat
 their score rows), and the villages below come out of the same computation, not N queries.
 
 An area outside the actor's scope gives None, exactly like an unknown area code.
+
+Disclosure (issue 10): a pejabat or kader never sees an indicator over fewer than MIN_CELL
+families, nor an area IKK over fewer than MIN_FAMILIES families. Which cells are hidden is
+decided by `ikk_core.disclosure` as over the counts of the WHOLE province for the period (read
+as this area's villages plus the summed siblings of every area above it, which decides the
+same: see `_hidden_cells`), so subtracting one published figure from another reveals nothing
+small, and every reader sees the same cells hidden whichever area they ask for. The result
+objects already carry the hidden cells as suppressed (no value, no counts), so no renderer can
+show them by mistake. The admin and the command line see the figures unsuppressed (they may
+see per-family data anyway).
+Every report also carries its coverage (`ikk_core.coverage`).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -19,28 +31,34 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Area, ResponseStatus
+from bot.db.models import Area, ResponseStatus, Role
 from bot.repositories.responses import load_acting_user
 from bot.repositories.scope import Scope
 from bot.repositories.scores import (
     ActivityRow,
     IndicatorCount,
     activity,
+    applicable_by_child,
     indicator_counts,
     periods_with_data,
 )
+from bot.repositories.targets import village_targets
 from bot.services.context import Actor, ServiceContext, actor_id
 from ikk_core.aggregation import (
     Counts,
     area_indices,  # vectorised IKK of many areas
     results_from_counts,
     rollup_counts,
+    without_hidden,
 )
 from ikk_core.areas import AreaLevel, ancestors, is_village_code, short_label
-from ikk_core.instrument import Instrument
+from ikk_core.coverage import Coverage
+from ikk_core.disclosure import suppress
+from ikk_core.instrument import Band, Instrument
 from ikk_core.results import AreaResult
 
 __all__ = ["AreaLine", "AreaReport", "PeriodResult", "area_report", "operator_report"]
@@ -54,6 +72,7 @@ class _LineCounts:
     counts: Counts
     names: Mapping[str, str]
     levels: Mapping[str, str]
+    hidden: npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -94,7 +113,7 @@ class AreaLine:
             return None
         source = self._source
         return results_from_counts(source.instrument, source.counts, source.names,
-                                   source.levels)[self.code]
+                                   source.levels, source.hidden)[self.code]
 
 
 @dataclass(frozen=True)
@@ -128,10 +147,23 @@ class AreaReport:
     outdated: int
     instrument_id: str
     instrument_version: str
+    coverage: Coverage | None = None
+    """What the figures stand on: villages with data of all, families of expected."""
+    categories: tuple[Band, ...] = ()
+    """The instrument's IKK bands, to say "Kategori 2 dari 3"."""
+    suppressed_view: bool = False
+    """True for a pejabat or kader: small cells hidden (`min_cell`), and no IKK for an area
+    under `min_families` families. False for the admin and the command line."""
+    min_cell: int = 1
+    min_families: int = 1
 
     @property
     def label(self) -> str:
         return short_label(self.level, self.name)
+
+    def too_few(self, families: int) -> bool:
+        """True when an area with `families` submitted families shows no figure at all here."""
+        return self.suppressed_view and 0 < families < self.min_families
 
     @property
     def change(self) -> float | None:
@@ -150,6 +182,15 @@ class _AreaInfo:
 
 
 @dataclass(frozen=True)
+class Disclosure:
+    """The rules of one reader: `min_cell` 1 and `min_families` 1 hide nothing."""
+
+    sees_all: bool
+    min_cell: int
+    min_families: int
+
+
+@dataclass(frozen=True)
 class _Raw:
     area: _AreaInfo
     period: int
@@ -160,6 +201,12 @@ class _Raw:
     activity: tuple[ActivityRow, ...]
     """Response counts per village and status; only the drafts of `period` are used (submitted
     families are counted from `counts`)."""
+    disclosure: Disclosure = Disclosure(True, 1, 1)
+    tree_counts: tuple[IndicatorCount, ...] = ()
+    """Applicable families of the siblings of every area above this one (one row per sibling
+    area and indicator, summed by the database); empty when the reader sees everything."""
+    targets: tuple[int, int] = (0, 0)
+    """(villages of the area with an expected number of families, their sum)."""
 
 
 async def _subtree(session: AsyncSession, code: str) -> list[_AreaInfo]:
@@ -178,10 +225,11 @@ async def _read(
 
     async def work(session: AsyncSession) -> _Raw | None:
         if isinstance(actor, Scope):
-            scope = actor
+            scope, sees_all = actor, True
         else:
             user = await load_acting_user(session, actor_id(actor))
             scope = user.scope if user is not None else Scope.nothing()
+            sees_all = user is not None and user.role is Role.ADMIN
         if not scope.contains(area_code):
             return None
         area = await session.get(Area, area_code)
@@ -195,6 +243,13 @@ async def _read(
             session, area_code, wanted,
             instrument_id=instrument.id, instrument_version=instrument.version,
         )
+        tree: list[IndicatorCount] = []
+        if not sees_all:
+            # What decides the hidden cells of this area besides its own villages: at every
+            # level above it, the sums of the siblings of the path (see `_hidden_cells`).
+            path = [area_code, *ancestors(area_code)]
+            for below, above in itertools.pairwise(path):
+                tree += await applicable_by_child(session, above, below, wanted)
         drafts = await activity(session, area_code, [chosen], status=ResponseStatus.DRAFT)
         areas = await _subtree(session, area_code) if not is_village_code(area_code) else [
             _AreaInfo(area.code, area.name, area.level, area.parent_code)
@@ -207,6 +262,9 @@ async def _read(
             areas=tuple(areas),
             counts=tuple(counts),
             activity=tuple(drafts),
+            disclosure=Disclosure(sees_all, ctx.min_cell, ctx.min_families),
+            tree_counts=tuple(tree),
+            targets=await village_targets(session, area_code),
         )
 
     return await ctx.read(work)
@@ -256,6 +314,55 @@ def _area_total(counts: Counts, code: str) -> Counts:
     )
 
 
+def _submitted_by_period(rows: Sequence[IndicatorCount]) -> dict[int, dict[str, int]]:
+    """Submitted families per period and village: every scored family has a row for each
+    indicator of its instrument, so a village's families are the most counted on any one."""
+    submitted: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for count in rows:
+        per_village = submitted[count.period]
+        per_village[count.village_code] = max(per_village[count.village_code], count.families)
+    return submitted
+
+
+def _hidden_cells(
+    instrument: Instrument, raw: _Raw, period: int, areas: Counts
+) -> npt.NDArray[np.bool_]:
+    """Which cells of `areas` this reader may not see in `period`: the small cells, and every
+    cell of an area under `min_families` families.
+
+    `ikk_core.disclosure` decides top-down: whether a node is hidden depends only on its own
+    count, its siblings' counts and its ancestors' decisions, never on anything below it. So
+    the decision over the whole province is reproduced exactly from this area's villages plus,
+    at each level above, its siblings as single (summed) nodes: the same cells are hidden
+    whoever asks and whichever area is asked, at a fraction of the reading.
+    """
+    rules = raw.disclosure
+    hidden = np.zeros(areas.numerator.shape, dtype=bool)
+    if rules.sees_all:
+        return hidden
+    rows = [c for c in (*raw.counts, *raw.tree_counts) if c.period == period]
+    province = _counts(instrument, rows, _submitted_by_period(rows)[period])
+    decided = suppress(province, rules.min_cell)
+    n_indicators = len(instrument.indicators)
+    for g, code in enumerate(areas.codes):
+        hidden[g] = decided.row(code, n_indicators)
+    hidden[(areas.families > 0) & (areas.families < rules.min_families)] = True
+    return hidden
+
+
+def _coverage(raw: _Raw, submitted: Mapping[str, int]) -> Coverage:
+    village_codes = [a.code for a in raw.areas if is_village_code(a.code)]
+    with_target, expected = raw.targets
+    return Coverage(
+        villages_with_data=sum(1 for code in village_codes if submitted.get(code, 0) > 0),
+        villages=len(village_codes),
+        families=sum(submitted.values()),
+        expected=expected,
+        villages_with_target=with_target,
+        is_village=is_village_code(raw.area.code),
+    )
+
+
 def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
     """The report from the rows read (pure: numpy and ikk_core only)."""
     area = raw.area
@@ -266,14 +373,10 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
     for row in raw.activity:
         if row.status is ResponseStatus.DRAFT and row.period == raw.period:
             drafts[row.village_code] += row.count
-    # Every scored family has a row for each indicator of its instrument: a village's
-    # submitted families are the most counted on any one indicator.
-    submitted: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    submitted = _submitted_by_period(raw.counts)
     by_period: dict[int, list[IndicatorCount]] = defaultdict(list)
     for count in raw.counts:
         by_period[count.period].append(count)
-        per_village = submitted[count.period]
-        per_village[count.village_code] = max(per_village[count.village_code], count.families)
     n_indicators = len(instrument.indicators)
 
     current = _counts(instrument, by_period[raw.period], submitted[raw.period])
@@ -289,11 +392,13 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
     rolled = Counts(
         tuple(wanted), rolled.families[keep], rolled.numerator[keep], rolled.denominator[keep]
     )
-    _, _, ikk = area_indices(instrument, rolled)
+    hidden = _hidden_cells(instrument, raw, raw.period, rolled)
+    _, _, ikk = area_indices(instrument, without_hidden(rolled, hidden))
     row_of = {code: i for i, code in enumerate(rolled.codes)}
-    main = results_from_counts(instrument, _one(rolled, row_of[area.code]), names, levels)[
-        area.code
-    ]
+    g_main = row_of[area.code]
+    main = results_from_counts(
+        instrument, _one(rolled, g_main), names, levels, hidden[g_main : g_main + 1]
+    )[area.code]
 
     drafts_in: dict[str, int] = defaultdict(int)  # drafts of each area, its villages' summed
     for draft_village, n in drafts.items():
@@ -316,7 +421,7 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
             submitted=int(rolled.families[g]),
             drafts=drafts_below(code),
             _ikk=None if math.isnan(value) else value,
-            _source=_LineCounts(instrument, _one(rolled, g), names, levels),
+            _source=_LineCounts(instrument, _one(rolled, g), names, levels, hidden[g : g + 1]),
         )
 
     village_level = is_village_code(area.code)
@@ -332,7 +437,9 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
     if raw.previous is not None:
         before = _counts(instrument, by_period[raw.previous], submitted[raw.previous])
         total = _area_total(before, area.code)
-        result = results_from_counts(instrument, total, names, levels)[area.code]
+        result = results_from_counts(
+            instrument, total, names, levels, _hidden_cells(instrument, raw, raw.previous, total)
+        )[area.code]
         previous = PeriodResult(raw.previous, result, int(total.families[0]))
 
     per_village_outdated: dict[str, int] = defaultdict(int)
@@ -340,6 +447,7 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
         per_village_outdated[count.village_code] = max(
             per_village_outdated[count.village_code], count.outdated
         )
+    rules = raw.disclosure
     return AreaReport(
         code=area.code,
         name=area.name,
@@ -355,6 +463,11 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
         outdated=sum(per_village_outdated.values()),
         instrument_id=instrument.id,
         instrument_version=instrument.version,
+        coverage=_coverage(raw, submitted[raw.period]),
+        categories=instrument.settings.ikk_bands,
+        suppressed_view=not rules.sees_all,
+        min_cell=1 if rules.sees_all else rules.min_cell,
+        min_families=1 if rules.sees_all else rules.min_families,
     )
 
 

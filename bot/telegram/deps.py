@@ -28,4 +28,4 @@ class Deps:
     @property
     def services(self) -> ServiceContext:
         """What every service call takes: sessions, the instrument, the local time zone."""
-        return ServiceContext(self.session_factory, self.instrument, self.settings.timezone)
+        return ServiceContext.create(self.session_factory, self.settings, self.instrument)

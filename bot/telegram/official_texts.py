@@ -132,7 +132,7 @@ def report_keyboard(report: AreaReport, *, may_export: bool) -> InlineKeyboardMa
                                      report.period).encode(),
         ))
     row.append(InlineKeyboardButton(
-        "📋 Progres pendataan",
+        "📋 Kemajuan pendataan",
         callback_data=AreaButton(Action.PROGRESS, Source.MENU, report.code,
                                  report.period).encode(),
     ))
@@ -173,7 +173,7 @@ def empty_export(answer: Answer[Any]) -> str:
     period = f" (periode {answer.period})" if answer.period is not None else ""
     return (
         f"Belum ada keluarga yang dikirim untuk {name}{period}, jadi belum ada data yang dapat "
-        "diekspor. Lihat /progres untuk perkembangan pendataan."
+        "diekspor. Lihat /progres untuk kemajuan pendataan."
     )
 
 
@@ -232,7 +232,7 @@ def progress_messages(report: ProgressReport, timezone: str) -> list[str]:
     """/progres: totals, then per village and per kader (lists capped), split below 4096."""
     title = escape(display_name(report.level, report.name))
     head = [
-        f"📋 <b>Progres pendataan {title}</b>",
+        f"📋 <b>Kemajuan pendataan {title}</b>",
         f"Periode {report.period} · {_counts(report.submitted, report.drafts)}",
         f"Aktivitas terakhir: {local_time(report.last_activity, timezone)}",
     ]

@@ -1,9 +1,13 @@
 """The `/ikk` report as one HTML message an official reads on a phone (and forwards).
 
 Pure: an `AreaReport` in, message texts out. Order follows the questions asked in a meeting:
-which area and period, how many families, the IKK and its category, the five dimensions, what is
-red (lowest first, with the numbers behind the percentage and the office that must act), what has
-no value, how it moved since the previous period, and the villages below, weakest first. Every
+which area, how much of it the figures stand on (coverage, the first line: a kabupaten IKK from 1
+of 200 villages must read as such before anything else), period and families, the IKK and its
+category, the five dimensions, what is red (lowest first, with the numbers behind the
+percentage and the office that must act), how many indicators are hidden for too few families,
+what has no value, how it moved since the previous period, and the villages below, weakest
+first. Hidden figures are already absent from the report (the service suppressed them); this
+module only says so. Every
 name from the database is escaped; no family name is ever part of a report (the report holds
 none). Long areas (a province lists 13 kabupaten and the weakest villages) stay under Telegram's
 4096 characters by capping lists; should a report still be longer, it is split between sections,
@@ -18,6 +22,8 @@ from typing import Final
 
 from bot.services.reports import AreaLine, AreaReport
 from ikk_core.areas import AreaLevel, display_name
+from ikk_core.categories import category_rank
+from ikk_core.coverage import coverage_text
 from ikk_core.formatting import format_integer, format_value
 from ikk_core.instrument import Band
 from ikk_core.results import IndicatorResult
@@ -49,13 +55,19 @@ _CHILD_WORDS: Final = {
 
 
 def not_enough(submitted: int, min_families: int) -> str | None:
-    """ "data belum cukup: 6 dari minimal 10 keluarga" below the minimum, else None."""
+    """ "data belum cukup: 6 keluarga, minimal 10" below the minimum, else None."""
     if submitted >= min_families:
         return None
     return (
-        f"data belum cukup: {format_integer(submitted)} dari minimal "
-        f"{format_integer(min_families)} keluarga"
+        f"data belum cukup: {format_integer(submitted)} keluarga, minimal "
+        f"{format_integer(min_families)}"
     )
+
+
+SHOWN_TO_ADMIN: Final = (
+    "ℹ️ Tampilan admin: angka tidak disembunyikan, termasuk indikator dengan sedikit keluarga. "
+    "Pejabat dan kader melihat versi yang disaring."
+)
 
 
 def change_text(change: float | None) -> str | None:
@@ -68,36 +80,52 @@ def change_text(change: float | None) -> str | None:
     return f"▲ {shown}" if change > 0 else f"▼ {shown}"
 
 
-def _category(band: Band | None) -> str:
+def _category(band: Band | None, bands: Sequence[Band] = ()) -> str:
+    """ "Kategori 3 dari 3 (tertinggi) — Kualitas keluarga ..." """
     if band is None:
         return "tanpa kategori"
+    name = category_rank(band, bands) if bands else band.name
     label = band.label.get("id")
     if label and label != band.name:
-        return f"{escape(band.name)} — {escape(label)}"
-    return escape(band.name)
+        return f"{escape(name)} — {escape(label)}"
+    return escape(name)
 
 
 def _title(report: AreaReport) -> str:
     return escape(display_name(report.level, report.name))
 
 
+def _coverage_lines(report: AreaReport) -> list[str]:
+    return [] if report.coverage is None else [f"<b>{escape(coverage_text(report.coverage))}</b>"]
+
+
 def _header(report: AreaReport, parents: str, min_families: int) -> str:
     where = f"{escape(parents)} · " if parents else ""
     lines = [
         f"📊 <b>IKK {_title(report)}</b>",
+        *_coverage_lines(report),
         f"{where}kode {escape(report.code)}",
         f"Periode {report.period} · {format_integer(report.submitted)} keluarga terkirim"
         + (f" · {format_integer(report.drafts)} draf" if report.drafts else ""),
     ]
-    short = not_enough(report.submitted, min_families)
-    if short is not None:
+    short = not_enough(report.submitted, report.min_families if report.suppressed_view
+                       else min_families)
+    if report.too_few(report.submitted) and short is not None:
+        lines.append(f"⚠️ {short[0].upper()}{short[1:]}. IKK, dimensi, dan nilai indikator "
+                     "belum ditampilkan.")
+    elif short is not None:
         lines.append(f"⚠️ {short[0].upper()}{short[1:]}; angka ini belum mewakili wilayah.")
+    if not report.suppressed_view:
+        lines.append(SHOWN_TO_ADMIN)
     return "\n".join(lines)
 
 
 def _ikk_block(report: AreaReport) -> str:
     result = report.result
-    lines = [f"<b>IKK {format_value(result.ikk)}</b> · {_category(result.category)}"]
+    lines = [
+        f"<b>IKK {format_value(result.ikk)}</b> · "
+        f"{_category(result.category, report.categories)}"
+    ]
     moved = change_text(report.change)
     if moved is not None and report.previous is not None:
         lines.append(
@@ -137,6 +165,19 @@ def _red(report: AreaReport, red_threshold: float) -> str:
     return "\n".join([head, *(_indicator_line(ind) for ind in reds)])
 
 
+def _hidden(report: AreaReport) -> str | None:
+    """How many indicators this reader does not see, and why (never which values they had)."""
+    hidden = report.result.suppressed
+    if not hidden:
+        return None
+    return (
+        f"🔒 {format_integer(len(hidden))} indikator disembunyikan: data belum cukup "
+        f"(kurang dari {format_integer(report.min_cell)} keluarga yang berlaku, atau agar "
+        "tidak dapat dihitung dari angka wilayah lain). IKK dan dimensi dihitung tanpa "
+        "indikator ini."
+    )
+
+
 def _no_value(report: AreaReport) -> str | None:
     missing = report.result.no_value
     if not missing:
@@ -147,7 +188,7 @@ def _no_value(report: AreaReport) -> str | None:
 
 
 def _ranked(lines: Sequence[AreaLine]) -> tuple[list[AreaLine], list[AreaLine]]:
-    """(areas with an IKK, lowest first; areas without one yet)."""
+    """(areas with an IKK, lowest first; areas without one: no family yet, or too few shown)."""
     valued = [a for a in lines if a.result is not None and a.result.ikk is not None]
     valued.sort(key=lambda a: (a.result.ikk if a.result is not None else 0.0, a.code))
     codes = {a.code for a in valued}
@@ -164,14 +205,33 @@ def _area_line(number: int, line: AreaLine, min_families: int) -> str:
     return text + (f" · ⚠️ {short}" if short is not None else "")
 
 
+def _too_few_line(lines: Sequence[AreaLine], min_families: int) -> str | None:
+    """The areas with families but no IKK shown (under the minimum), named with their count."""
+    if not lines:
+        return None
+    names = ", ".join(
+        f"{escape(a.label)} ({format_integer(a.submitted)})" for a in lines[:5]
+    )
+    more = f" dan {format_integer(len(lines) - 5)} lainnya" if len(lines) > 5 else ""
+    return (
+        f"Data belum cukup (kurang dari {format_integer(min_families)} keluarga, IKK belum "
+        f"ditampilkan): {names}{more}"
+    )
+
+
 def _list_block(title: str, lines: Sequence[AreaLine], min_families: int, cap: int) -> str:
-    """Every area one level down, lowest IKK first, then those without data yet."""
-    valued, empty = _ranked(lines)
+    """Every area one level down, lowest IKK first, then those without an IKK shown."""
+    valued, unvalued = _ranked(lines)
+    too_few = [a for a in unvalued if a.submitted > 0]
+    empty = [a for a in unvalued if a.submitted == 0]
     shown = valued[:cap]
     out = [f"<b>{title} ({format_integer(len(lines))})</b> — IKK terendah dulu"]
     out += [_area_line(n, line, min_families) for n, line in enumerate(shown, start=1)]
     if len(valued) > len(shown):
         out.append(f"… dan {format_integer(len(valued) - len(shown))} lainnya")
+    few = _too_few_line(too_few, min_families)
+    if few is not None:
+        out.append(few)
     if empty:
         names = ", ".join(escape(a.label) for a in empty[:5])
         more = f" dan {format_integer(len(empty) - 5)} lainnya" if len(empty) > 5 else ""
@@ -241,6 +301,7 @@ def _no_data(report: AreaReport, parents: str, provisional: bool) -> str:
     where = f"{escape(parents)} · " if parents else ""
     lines = [
         f"📊 <b>IKK {_title(report)}</b>",
+        *_coverage_lines(report),
         f"{where}kode {escape(report.code)}",
         "",
         f"Belum ada keluarga yang dikirim untuk periode {report.period}, jadi IKK belum dapat "
@@ -250,7 +311,7 @@ def _no_data(report: AreaReport, parents: str, provisional: bool) -> str:
         lines.append(
             f"{format_integer(report.drafts)} keluarga masih dalam draf (belum dikirim kader)."
         )
-    lines += ["Lihat /progres untuk perkembangan pendataan.", "", _footer(report, provisional)]
+    lines += ["Lihat /progres untuk kemajuan pendataan.", "", _footer(report, provisional)]
     return "\n".join(lines)
 
 
@@ -298,13 +359,13 @@ def report_messages(
     """The report as HTML message texts (one, unless an unusually long area needs more)."""
     if report.submitted == 0:
         return [_no_data(report, parents, provisional)]
-    blocks = [
-        _header(report, parents, min_families),
-        _ikk_block(report),
-        _dimensions(report),
-        _red(report, red_threshold),
-    ]
-    for optional in (_no_value(report), *_below(report, min_families), _notes(report)):
+    shown_min = report.min_families if report.suppressed_view else min_families
+    blocks = [_header(report, parents, min_families)]
+    figures: tuple[str | None, ...] = ()
+    if not report.too_few(report.submitted):
+        blocks += [_ikk_block(report), _dimensions(report), _red(report, red_threshold)]
+        figures = (_hidden(report), _no_value(report))
+    for optional in (*figures, *_below(report, shown_min), _notes(report)):
         if optional is not None:
             blocks.append(optional)
     blocks.append(_footer(report, provisional))
@@ -314,15 +375,21 @@ def report_messages(
 def chart_caption(report: AreaReport, *, min_families: int = 10) -> str:
     """The photo's caption: which area, period and IKK the picture shows (≤ 1024 characters)."""
     result = report.result
-    category = result.category.name if result.category is not None else "tanpa kategori"
+    category = (category_rank(result.category, report.categories) if report.categories
+                else result.category.name if result.category is not None else "tanpa kategori")
     lines = [
         f"<b>IKK {_title(report)}</b> · periode {report.period}",
+        *_coverage_lines(report),
         f"IKK {format_value(result.ikk)} · {escape(category)} · "
         f"{format_integer(report.submitted)} keluarga",
     ]
-    short = not_enough(report.submitted, min_families)
+    short = not_enough(report.submitted, report.min_families if report.suppressed_view
+                       else min_families)
     if short is not None:
         lines.append(f"⚠️ {short}")
+    if result.suppressed and not report.too_few(report.submitted):
+        lines.append(f"🔒 {format_integer(len(result.suppressed))} indikator disembunyikan: "
+                     "data belum cukup")
     text = "\n".join(lines)
     if len(text) > CAPTION_LIMIT:  # only an absurdly long area name could do this
         text = f"IKK {format_value(result.ikk)} · periode {report.period}"

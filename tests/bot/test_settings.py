@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from bot.settings import DEFAULT_DATABASE_URL, get_settings
+from bot.services.context import ServiceContext
+from bot.settings import DEFAULT_DATABASE_URL, Settings, get_settings
+from ikk_core.instrument_io import load_default_instrument
 
 NAMES = [
     "DATABASE_URL", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "BOT_USERNAME", "TIMEZONE",
@@ -76,3 +78,22 @@ def test_nonsense_values_are_refused(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         get_settings()
+
+
+def test_min_cell_defaults_to_five_reads_the_environment_and_refuses_zero(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MIN_CELL", raising=False)
+    assert get_settings().min_cell == 5
+    monkeypatch.setenv("MIN_CELL", "3")
+    assert get_settings().min_cell == 3
+    monkeypatch.setenv("MIN_CELL", "0")
+    with pytest.raises(ValidationError):
+        get_settings()
+
+
+def test_the_service_context_takes_min_cell_and_min_families_from_the_settings() -> None:
+    settings = Settings(_env_file=None, min_cell=7, min_families=12)  # type: ignore[call-arg]
+    factory = None  # never opened: the context only stores it
+    ctx = ServiceContext.create(factory, settings, load_default_instrument())  # type: ignore[arg-type]
+    assert (ctx.min_cell, ctx.min_families) == (7, 12)

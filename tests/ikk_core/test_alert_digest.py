@@ -25,6 +25,7 @@ from ikk_core.alert_digest import (
     snapshot_from_json,
     snapshot_to_json,
 )
+from ikk_core.coverage import Coverage
 from ikk_core.instrument_io import load_default_instrument
 from ikk_core.results import AreaResult
 
@@ -233,7 +234,8 @@ def test_the_message_shows_villages_values_sectors_changes_progress_and_the_ikk_
     assert "Desa Sepapah: LS2 Legalitas kelahiran 100,00 % (sebelumnya 50,00 %)" in text
     assert "Ringkasan: 2 indikator merah di 1 desa/kelurahan (1 baru, 1 memburuk); 1 membaik." \
         in text
-    assert "Pendataan 2025: 1.234 keluarga terkirim, 56 draf; 7 dari 10 desa/kelurahan" in text
+    assert ("Kemajuan pendataan 2025: 1.234 keluarga terkirim, 56 draf; "
+            "7 dari 10 desa/kelurahan") in text
     assert "/ikk <nama desa>, mis. /ikk Sepapah" in text
 
 
@@ -249,7 +251,7 @@ def test_nothing_to_report_sends_nothing_unless_the_official_wants_quiet_week_no
     assert render_digest(calm, HEADER) == []
     (note,) = render_digest(calm, HEADER, quiet_weeks=True, progress=PROGRESS)
     assert "Tidak ada indikator merah minggu ini." in note
-    assert "Pendataan 2025" in note
+    assert "Kemajuan pendataan 2025" in note
 
 
 def test_the_followed_sectors_are_named_in_the_message() -> None:
@@ -271,7 +273,7 @@ def test_a_long_digest_is_split_between_villages_under_4096_characters() -> None
     assert len(parts) >= 2
     assert all(len(p) <= MAX_MESSAGE_CHARS for p in parts)
     assert parts[1].startswith("🔔 <b>Peringatan mingguan IKK — 2026-W49</b> (lanjutan)")
-    assert "Pendataan 2025" in parts[-1] and "Pendataan" not in parts[0]
+    assert "Kemajuan pendataan 2025" in parts[-1] and "Kemajuan pendataan" not in parts[0]
     # Every village heading is followed by its first indicator in the same part.
     for part in parts:
         lines = part.split("\n")
@@ -288,7 +290,7 @@ def test_a_huge_digest_stops_after_the_maximum_parts_and_says_how_many_villages_
     assert len(parts) == 3 and all(len(p) <= MAX_MESSAGE_CHARS for p in parts)
     shown = sum(p.count("<b>Desa") for p in parts)
     assert f"… dan {40 - shown} desa/kelurahan lain" in parts[-1]
-    assert "Pendataan 2025" in parts[-1]
+    assert "Kemajuan pendataan 2025" in parts[-1]
 
 
 @settings(max_examples=40, deadline=None)
@@ -301,3 +303,32 @@ def test_every_part_fits_the_limit_whatever_the_size(villages: int, limit: int) 
     parts = render_digest(digest, HEADER, progress=PROGRESS, limit=limit, max_parts=1000)
     assert parts and all(len(p) <= limit for p in parts)
     assert sum(p.count("<b>Desa") for p in parts) == villages
+
+
+def test_a_hidden_indicator_is_never_alerted_even_when_its_counts_were_red() -> None:
+    counts = Counts(
+        (SEPAPAH,), np.asarray([40], dtype=np.int64),
+        np.full((1, len(CODES)), 40, dtype=np.int64), np.full((1, len(CODES)), 40, dtype=np.int64),
+    )
+    j = CODES.index("KSP1")
+    counts.numerator[0, j], counts.denominator[0, j] = 1, 20
+    hidden = np.zeros((1, len(CODES)), dtype=bool)
+    hidden[0, j] = True
+    result = results_from_counts(INSTRUMENT, counts, {SEPAPAH: "Sepapah"}, {SEPAPAH: "desa"},
+                                 hidden)[SEPAPAH]
+    assert result.indicator("KSP1").suppressed and not result.indicator("KSP1").red
+    assert digest_of([result], min_families=1).is_empty
+    # The same counts shown to someone who may see them are red.
+    shown = results_from_counts(INSTRUMENT, counts, {SEPAPAH: "Sepapah"}, {SEPAPAH: "desa"})
+    assert digest_of([shown[SEPAPAH]], min_families=1).red_count == 1
+
+
+def test_the_alert_says_what_its_figures_stand_on_right_after_the_area() -> None:
+    header = DigestHeader("2026-W49", "Kab. Kotabaru", 2025, 75.0, 10,
+                          coverage=Coverage(1, 200, 40, 480, 200))
+    parts = render_digest(digest_of([village(SEPAPAH, "Sepapah", {"KE1": (10, 40)})]), header)
+    lines = plain(parts).splitlines()
+    assert lines[1] == "Kab. Kotabaru · data tahun 2025"
+    assert lines[2] == "Data dari 1 dari 200 desa/kelurahan (40 keluarga) · 40 dari 480 KK (8 %)"
+    quiet = plain(render_digest(digest_of([]), header, quiet_weeks=True)).splitlines()
+    assert quiet[2].startswith("Data dari 1 dari 200 desa/kelurahan")

@@ -183,7 +183,7 @@ class Officials:
         markup = official_texts.report_keyboard(report, may_export=not account.is_kader)
         for number, part in enumerate(parts, start=1):
             await self._send(update, context, part, markup if number == len(parts) else None)
-        if report.submitted:
+        if report.submitted and not report.too_few(report.submitted):
             await self._chart(update, context, report)
 
     async def _chart(
@@ -202,6 +202,8 @@ class Officials:
                     period=report.period,
                     red_threshold=settings.red_threshold,
                     provisional=settings.provisional,
+                    coverage=report.coverage,
+                    bands=report.categories,
                 )
             except Exception:  # the report is already sent; a missing picture must not undo it
                 log.exception("chart of %s %s could not be drawn", report.code, report.period)

@@ -4,6 +4,7 @@ right villages to the right people, new/worse/recovered against what each offici
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -166,6 +167,9 @@ async def test_the_minimum_families_rule_applies_to_each_indicators_applicable_f
 
 async def test_the_minimum_families_setting_is_configurable(world: AlertWorld) -> None:
     world.settings = world.settings.model_copy(update={"min_families": 5})
+    # MIN_FAMILIES also lets the report service show a village of 9 families (as
+    # ServiceContext.create does from the same settings in production).
+    world.ctx = replace(world.ctx, min_families=5)
     await set_village(world, BETUNG, {"KF1": (0, 9)}, families=9)
     await world.service().run_due()
     (text,) = texts_to(world, "pejabat_kecamatan")

@@ -91,8 +91,12 @@ async def _populate(session_factory: SessionFactory) -> dict[str, int]:
 
 @pytest.fixture
 async def officials(session_factory: SessionFactory) -> Officials:
+    """Areas and people; every figure of these few-family samples is shown (MIN_CELL=1,
+    MIN_FAMILIES=1, the configuration for a tiny sample; suppression at the production defaults
+    is tested in tests/bot/services/test_report_disclosure.py)."""
     ids = await _populate(session_factory)
-    ctx = ServiceContext(session_factory=session_factory, instrument=load_default_instrument())
+    ctx = ServiceContext(session_factory=session_factory, instrument=load_default_instrument(),
+                         min_cell=1, min_families=1)
     return Officials(ctx=ctx, **ids)
 
 

@@ -135,7 +135,7 @@ def progress_report(villages: int, kader: int) -> ProgressReport:
 
 def test_progress_lists_villages_and_kader_with_last_activity_in_wita() -> None:
     [text] = progress_messages(progress_report(3, 3), "Asia/Makassar")
-    assert "Progres pendataan Kecamatan Sampanahan" in text
+    assert "Kemajuan pendataan Kecamatan Sampanahan" in text
     assert "Aktivitas terakhir: 12 Nov 2025 14.05 WITA" in text
     assert "Desa Desa &amp; 1: 1 terkirim · 12 Nov 14.05 WITA" in text
     assert "Kader &lt;0&gt; (Desa Desa &amp; 0): belum mulai" in text

@@ -20,6 +20,7 @@ from bot.telegram.report_text import (
 )
 from ikk_core.aggregation import aggregate
 from ikk_core.areas import AreaLevel
+from ikk_core.coverage import Coverage
 from ikk_core.results import AreaResult
 from tests.bot.reporting.reporting_samples import (
     instrument,
@@ -97,9 +98,9 @@ def test_the_last_line_names_the_instrument_version_and_the_provisional_method()
 
 def test_too_few_families_are_marked_not_hidden() -> None:
     [text] = report_messages(village_report(), min_families=10)
-    assert "Data belum cukup: 3 dari minimal 10 keluarga" in plain(text)
+    assert "Data belum cukup: 3 keluarga, minimal 10" in plain(text)
     assert "IKK 87,50" in plain(text)
-    assert not_enough(6, 10) == "data belum cukup: 6 dari minimal 10 keluarga"
+    assert not_enough(6, 10) == "data belum cukup: 6 keluarga, minimal 10"
     assert not_enough(10, 10) is None
 
 
@@ -152,7 +153,7 @@ def test_a_village_below_the_minimum_is_marked_in_the_list() -> None:
     [text] = report_messages(kecamatan_report(villages), min_families=10)
     assert "Desa Sepapah" in text
     sepapah = next(row for row in plain(text).splitlines() if "Desa Sepapah" in row)
-    assert sepapah.endswith("⚠️ data belum cukup: 6 dari minimal 10 keluarga")
+    assert sepapah.endswith("⚠️ data belum cukup: 6 keluarga, minimal 10")
 
 
 def test_names_from_the_database_are_escaped() -> None:
@@ -204,4 +205,77 @@ def test_the_chart_caption_names_area_period_and_ikk_within_the_caption_limit() 
     assert len(caption) <= CAPTION_LIMIT
     assert "IKK Desa Sampanahan" in caption and "periode 2025" in caption
     assert "IKK 87,50 · Kategori 3 · 3 keluarga" in caption
-    assert "data belum cukup: 3 dari minimal 10 keluarga" in caption
+    assert "data belum cukup: 3 keluarga, minimal 10" in caption
+
+
+# ------------------------------------------------------- disclosure and coverage (issue 10)
+
+
+def hidden(result: AreaResult, *codes: str) -> AreaResult:
+    """The result as the service gives it to a pejabat with `codes` suppressed."""
+    return replace(result, indicators=tuple(
+        replace(i, numerator=0, denominator=0, value=None, red=False, suppressed=True)
+        if i.code in codes else i
+        for i in result.indicators
+    ))
+
+
+def pejabat_view(result: AreaResult | None = None, **changes: object) -> AreaReport:
+    return village_report(result, suppressed_view=True, min_cell=5, min_families=1,
+                          coverage=Coverage(1, 1, 3, is_village=True), **changes)
+
+
+def test_coverage_is_the_first_line_after_the_area_name() -> None:
+    report = village_report(coverage=Coverage(1, 200, 120, 480, 200), suppressed_view=True)
+    lines = plain(report_messages(report)[0]).splitlines()
+    assert lines[0] == "📊 IKK Desa Sampanahan"
+    assert lines[1] == "Data dari 1 dari 200 desa/kelurahan (120 keluarga) · 120 dari 480 KK (25 %)"
+    assert lines[1] in plain(chart_caption(report)).splitlines()[1]
+
+
+def test_hidden_indicators_are_counted_and_never_listed_red_or_without_value() -> None:
+    report = pejabat_view(hidden(worked_example(), "KSP2", "KF5"))
+    text = plain(report_messages(report)[0])
+    assert "🔒 2 indikator disembunyikan: data belum cukup (kurang dari 5 keluarga" in text
+    assert "KSP2" not in text  # it was red: not even "red" is said about it
+    assert "KF6" in text and "KF5" not in text  # KF6 has no value, KF5 is hidden
+    assert "Tampilan admin" not in text
+    assert "2 indikator disembunyikan" in plain(chart_caption(report))
+
+
+def test_an_area_under_min_families_shows_no_figure_for_a_pejabat() -> None:
+    report = village_report(suppressed_view=True, min_cell=5, min_families=10)
+    text = plain(report_messages(report, min_families=10)[0])
+    assert ("⚠️ Data belum cukup: 3 keluarga, minimal 10. IKK, dimensi, dan nilai indikator "
+            "belum ditampilkan.") in text
+    assert "IKK 87,50" not in text and "Dimensi" not in text and "merah" not in text
+
+
+def test_villages_with_too_few_families_are_named_with_their_count_not_as_empty() -> None:
+    shown = line("63.02.12.2001", "Sepapah", 6, seed=1).result
+    assert shown is not None
+    all_hidden = replace(hidden(shown, *(i.code for i in shown.indicators)), ikk=None)
+    few = AreaLine("63.02.12.2001", "Sepapah", AreaLevel.DESA, 6, 0, all_hidden)
+    villages = [few, line("63.02.12.2002", "Betung", 12, seed=2),
+                line("63.02.12.2003", "Kosong", 0, seed=3)]
+    report = replace(kecamatan_report(villages), suppressed_view=True, min_families=10)
+    text = plain(report_messages(report, min_families=10)[0])
+    assert ("Data belum cukup (kurang dari 10 keluarga, IKK belum ditampilkan): "
+            "Desa Sepapah (6)") in text
+    assert "Belum ada keluarga terkirim: Desa Kosong" in text
+
+
+def test_the_admin_is_told_her_view_is_not_suppressed() -> None:
+    text = plain(report_messages(village_report(suppressed_view=False))[0])
+    assert "Tampilan admin: angka tidak disembunyikan" in text
+
+
+def test_the_category_says_its_place_on_the_scale() -> None:
+    bands = instrument().settings.ikk_bands
+    text = plain(report_messages(village_report(categories=bands))[0])
+    assert "IKK 87,50 · Kategori 3 dari 3 (tertinggi) — Kualitas keluarga" in text
+    low = replace(worked_example(), category=bands[0])
+    assert "Kategori 1 dari 3 (terendah)" in plain(
+        report_messages(village_report(low, categories=bands))[0])
+    assert "Kategori 2 dari 3 —" in plain(
+        report_messages(village_report(replace(low, category=bands[1]), categories=bands))[0])

@@ -37,6 +37,7 @@ from bot.reporting.chart import (
     text_width_pt,
     warm_chart_frame,
 )
+from ikk_core.coverage import Coverage
 from ikk_core.instrument import Text
 from ikk_core.results import AreaResult, DimensionResult, IndicatorResult
 
@@ -115,7 +116,8 @@ def test_title_names_area_ikk_with_two_decimals_category_period_and_families() -
     assert "Desa Sampanahan" in shown
     assert "IKK 87,50 · Kategori 3" in shown
     assert "Kualitas keluarga responsif gender dan hak anak" in shown
-    assert "kode 63.02.12.2005 · Periode 2026 · n = 3 keluarga" in shown
+    assert "kode 63.02.12.2005 · Periode 2026" in shown
+    assert "3 keluarga" in shown  # the coverage line without a known collection: no "n ="
 
 
 def test_each_dimension_is_a_group_heading_with_its_index() -> None:
@@ -169,7 +171,7 @@ def test_area_without_families_renders_every_indicator_without_value() -> None:
 def test_english_chart_uses_english_names_and_words() -> None:
     shown = texts(build_area_figure(worked_example(), lang="en", period=2026))
     assert "LS · Legality and Structure" in shown
-    assert "code 63.02.12.2005 · Period 2026 · n = 3 families" in shown
+    assert "code 63.02.12.2005 · Period 2026" in shown and "3 families" in shown
     assert "IKK 87,50 · Kategori 3" in shown  # numbers keep the Indonesian form
 
 
@@ -275,3 +277,72 @@ def test_warming_the_frame_makes_the_first_render_reuse_it() -> None:
     render_area_chart(worked_example(), red_threshold=75.0, provisional=True)
     info = chart._frame_layer.cache_info()
     assert (info.hits, info.currsize) == (1, 1)
+
+
+# ------------------------------------------------ disclosure, coverage and shape (issue 10, 11)
+
+
+def legend_texts(fig: Figure) -> list[str]:
+    return [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+
+
+def test_red_bars_are_hatched_so_red_is_not_told_by_colour_alone() -> None:
+    fig = build_area_figure(worked_example())
+    red, green = bars(fig, GID_BAR_RED), bars(fig, GID_BAR_GREEN)
+    assert len(red) == 8 and all(bar.get_hatch() == chart.RED_HATCH for bar in red)
+    assert green and not any(bar.get_hatch() for bar in green)
+    [legend] = fig.legends
+    assert legend.get_patches()[0].get_hatch() == chart.RED_HATCH
+
+
+def test_coverage_is_the_line_under_the_area_name_and_no_n_equals_is_written() -> None:
+    coverage = Coverage(villages_with_data=1, villages=200, families=120, expected=480,
+                        villages_with_target=200)
+    fig = build_area_figure(worked_example(), period=2026, coverage=coverage)
+    top_down = sorted(fig.texts, key=lambda t: -t.get_position()[1])
+    assert top_down[0].get_text() == "Desa Sampanahan"
+    assert top_down[1].get_text() == (
+        "Data dari 1 dari 200 desa/kelurahan (120 keluarga) · 120 dari 480 KK (25 %)"
+    )
+    assert not any("n =" in text for text in texts(fig))
+
+
+def test_the_legend_explains_tanpa_nilai_only_when_an_indicator_has_no_value() -> None:
+    with_missing = worked_example()  # KF5 and KF6 have no value
+    assert "tanpa nilai" in legend_texts(build_area_figure(with_missing))
+    complete = replace(with_missing, indicators=tuple(
+        i if i.value is not None else replace(i, numerator=1, denominator=1, value=100.0)
+        for i in with_missing.indicators
+    ))
+    assert "tanpa nilai" not in legend_texts(build_area_figure(complete))
+    assert "tanpa nilai" not in texts(build_area_figure(complete))
+
+
+def test_a_hidden_indicator_has_no_bar_and_no_number_only_data_belum_cukup() -> None:
+    result = worked_example()
+    hidden = replace(result, indicators=tuple(
+        replace(i, numerator=0, denominator=0, value=None, red=False, suppressed=True)
+        if i.code == "KSP2" else i
+        for i in result.indicators
+    ))
+    fig = build_area_figure(hidden, period=2026)
+    assert len(bars(fig, GID_BAR_RED)) == 7  # KSP2 was red: neither bar nor red
+    marks = [t for t in fig.axes[0].texts if t.get_gid() == chart.GID_HIDDEN]
+    assert [t.get_text() for t in marks] == ["–"]
+    assert "data belum cukup" in texts(fig)
+    png = render_area_chart(hidden, period=2026)
+    assert_telegram_photo(png)
+
+
+@pytest.mark.parametrize("width", [40.0, 90.0, 140.0, 200.0])
+def test_labels_and_lines_never_cut_a_word_in_the_middle(width: float) -> None:
+    for ind in instrument().indicators:
+        name = ind.name.get("id")
+        label = fit_label(ind.code, name, width, 11.5)
+        words = set(f"{ind.code} {name}".split())
+        assert all(w.rstrip(",;:-/(") in {x.rstrip(",;:-/(") for x in words} or w == "…"
+                   for w in label.split()), label
+    long = "Data dari 12 dari 200 desa/kelurahan (1.234 keluarga) · 1.234 dari 48.000 KK (3 %)"
+    line, size = chart.fit_line(long, width * 2, 11.5)
+    assert all(w in long.split() or w == "…" for w in line.split()), line
+    assert text_width_pt(line, size) <= width * 2

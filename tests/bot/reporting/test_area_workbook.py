@@ -42,6 +42,7 @@ from bot.reporting.workbook import (
     FamilyRow,
     build_area_workbook,
 )
+from ikk_core.coverage import Coverage
 from ikk_core.results import AreaResult
 
 GENERATED = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # 18.00 WITA
@@ -134,7 +135,7 @@ def test_summary_numbers_equal_the_area_result_stored_as_numbers() -> None:
     assert summary["Periode"].value == 2026
     assert summary["Kode wilayah"].value == "63.02.12.2005"
     assert summary["Kategori"].value == (
-        "Kategori 3 — Kualitas keluarga responsif gender dan hak anak"
+        "Kategori 3 dari 3 (tertinggi) — Kualitas keluarga responsif gender dan hak anak"
     )
     assert "metode sementara" in summary["Metode"].value
 
@@ -351,3 +352,31 @@ def test_hidden_indicators_have_no_column_and_the_others_keep_their_values() -> 
         for row in rows_from(full, HEADER_ROW + 1)
     ]
     assert rows == expected and len(rows) == 3
+
+
+def test_a_hidden_indicator_has_no_value_counts_or_red_flag_and_the_summary_has_coverage(
+) -> None:
+    shown = worked_example()
+    hidden = replace(shown, indicators=tuple(
+        replace(i, numerator=0, denominator=0, value=None, red=False, suppressed=True)
+        if i.code == "KSP2" else i
+        for i in shown.indicators
+    ))
+    data = build_area_workbook(
+        area=hidden, villages=(hidden,), families=(), instrument=instrument(), period=2026,
+        include_names=False, generated_at=GENERATED,
+        coverage=Coverage(1, 10, 3, 480, 10),
+    )
+    book = load(data)
+    summary = list(book[SHEET_SUMMARY].iter_rows(values_only=True))
+    facts = {row[0]: row[1] for row in summary if row and row[0]}
+    assert facts["Cakupan data"] == (
+        "Data dari 1 dari 10 desa/kelurahan (3 keluarga) · 3 dari 480 KK (1 %)"
+    )
+    ksp2 = [row for row in summary if row[0] == "KSP2"]
+    assert ksp2 and all(row[3:7] == ("data belum cukup", "–", "–", "–") for row in ksp2)
+    assert any(str(row[0]).startswith("Indikator disembunyikan: data belum cukup (1)")
+               for row in summary if row[0])
+    per_village = [row for row in book[SHEET_INDICATORS].iter_rows(values_only=True)
+                   if row[4] == "KSP2"]
+    assert [row[6:10] for row in per_village] == [("data belum cukup", "–", "–", "–")]

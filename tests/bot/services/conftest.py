@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -102,9 +102,18 @@ async def _populate(session_factory: SessionFactory) -> dict[str, int]:
 
 @pytest.fixture
 async def world(session_factory: SessionFactory) -> World:
+    """The areas and people; the services show every figure of these tiny samples (MIN_CELL=1,
+    MIN_FAMILIES=1: the configuration for a sample of a few families). Disclosure tests use
+    `with_disclosure` to get the production defaults."""
     ids = await _populate(session_factory)
-    ctx = ServiceContext(session_factory=session_factory, instrument=load_default_instrument())
+    ctx = ServiceContext(session_factory=session_factory, instrument=load_default_instrument(),
+                         min_cell=1, min_families=1)
     return World(ctx=ctx, **ids)
+
+
+def with_disclosure(world: World, *, min_cell: int = 5, min_families: int = 10) -> World:
+    """The same world with small-cell suppression as in production (MIN_CELL, MIN_FAMILIES)."""
+    return replace(world, ctx=replace(world.ctx, min_cell=min_cell, min_families=min_families))
 
 
 # ------------------------------------------------------------------ the spec's worked example
