@@ -25,11 +25,13 @@ from bot.emulator.client import EmulatedUser, command_entities
 from bot.emulator.errors import ApiError
 from bot.emulator.faults import Fault, FaultPlan
 from bot.emulator.files import UploadedFile, tiny_png
+from bot.emulator.limits import CAPPED_METHODS, RateLimits
 from bot.emulator.server import DEFAULT_TOKEN, TelegramEmulator
 from bot.emulator.state import ApiCall, CallbackAnswer, CallbackQueryRecord, ChatMessage
 from bot.emulator.webhook import SECRET_HEADER, WebhookDelivery
 
 __all__ = [
+    "CAPPED_METHODS",
     "DEFAULT_TOKEN",
     "SECRET_HEADER",
     "ApiCall",
@@ -40,6 +42,7 @@ __all__ = [
     "EmulatedUser",
     "Fault",
     "FaultPlan",
+    "RateLimits",
     "TelegramEmulator",
     "UploadedFile",
     "WebhookDelivery",
