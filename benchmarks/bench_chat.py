@@ -743,8 +743,8 @@ if __name__ == "__main__":
                            "p95 < 1.5 s")
     loop.add_argument("--ladder", default="60,120,180,240",
                       help="cadre counts to climb (60,120,180,240)")
-    loop.add_argument("--warmup", type=float, default=6.0, help="seconds before measuring (6)")
-    loop.add_argument("--window", type=float, default=30.0, help="seconds measured (30)")
+    loop.add_argument("--warmup", type=float, default=5.0, help="seconds before measuring (5)")
+    loop.add_argument("--window", type=float, default=25.0, help="seconds measured (25)")
     loop.add_argument("--think-min", type=float, default=5.0, help="shortest think (5 s)")
     loop.add_argument("--think-max", type=float, default=15.0, help="longest think (15 s)")
     loop.add_argument("--seed", type=int, default=12, help="random seed of the think times")

@@ -19,6 +19,9 @@ Tests and the offline demo start a :class:`TelegramEmulator`, point the bot at
             emu.release_pollers()             # the Updater stops at once
             await app.updater.stop()
             await app.stop()
+
+``TelegramEmulator(rate_limits=RateLimits())`` enforces Telegram's flood limits (429 with
+``retry_after``; see :mod:`bot.emulator.limits`); they are off by default.
 """
 
 from bot.emulator.client import EmulatedUser, command_entities
