@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_chat.py --kader 50 --backends sqlite
     .venv/bin/python benchmarks/bench_chat.py --rate-limit    # with the production 30 msg/s cap
     .venv/bin/python benchmarks/bench_chat.py --mode webhook --db postgresql --kader 1000
+    .venv/bin/python benchmarks/bench_chat.py --open-loop     # Telegram's limits: largest N
 
 The real bot (`build_application`, started like `ikk-bot run`) runs in its own process and
 polls the project's Bot API emulator, which runs with the simulated cadres in this process (as
@@ -25,17 +26,37 @@ Updater idle) and the emulator POSTs each update with the secret over up to 40 c
 once, one update per cadre at a time (Telegram's default max_connections). "bot RSS" is the bot
 process's resident memory after start-up and its peak (VmHWM) at the end of the run.
 
-The emulator has no flood limit, so the bot-wide 30 messages/s cap is off unless --rate-limit
-is given (with it, throughput is bounded by the cap, not by the bot). PostgreSQL is a throwaway
-cluster with fsync off (`bot.devtools.postgres`), which flatters its writes. Targets (issue 4):
->= 100 answers/s with p95 < 250 ms on SQLite.
+In this closed-loop mode the emulator's flood limits are off, so the bot-wide 30 messages/s cap
+is off too unless --rate-limit is given (with it, throughput is bounded by the cap, not by the
+bot): it measures what the bot itself costs. PostgreSQL is a throwaway cluster with fsync off
+(`bot.devtools.postgres`), which flatters its writes. Targets (issue 4): >= 100 answers/s with
+p95 < 250 ms on SQLite.
+
+--open-loop measures what production will see (issue 12): the emulator enforces Telegram's
+limits for the one token (`bot.emulator.limits`: 30 capped calls/s, 1/s per chat with a burst
+of 3, 429 with retry_after) and the bot runs with its production pacing (30/s). N cadres each
+think uniformly 5-15 s after a reply reaches her before she answers (so N cadres offer about
+N/10 answers a second whatever the bot does; only a cadre still waiting for her reply holds
+back), arriving spread over the first think time. Each cadre starts in a family already
+answered up to a random question (filled through the services before the bot starts, then
+opened with /lanjut), so the answers are a fair mix of the questionnaire, mostly taps, not
+only its typed opening questions; at the end of a family she submits and starts the next.
+Each step of the ladder of N runs a fresh database, emulator and bot: a warm-up, then a
+measured window; every action offered in the window (answers; the odd submit or /survei) is
+measured to the bot's next message. Printed per step: answers/s in the window, reply p50/p95/p99,
+capped Bot API calls (those Telegram counts) made in the window per action offered in it and
+the 429s, from the emulator's log, and bot CPU per action. The ladder stops at the first N
+whose p95 is 1.5 s or more (or that loses a reply), then tries the midpoint once: the largest
+N that passed is the answer.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import random
 import signal
 import socket
 import statistics
@@ -61,9 +82,11 @@ from bot.devtools.postgres import (
     create_database,
     throwaway_cluster,
 )
-from bot.emulator import DEFAULT_TOKEN, ChatMessage, EmulatedUser, TelegramEmulator
+from bot.emulator import DEFAULT_TOKEN, ChatMessage, EmulatedUser, RateLimits, TelegramEmulator
 from bot.repositories.areas import load_demo_areas
-from bot.repositories.users import add_user
+from bot.repositories.users import add_user, get_user_by_telegram_id
+from bot.services import answering, families
+from bot.services.context import ServiceContext
 from bot.settings import Settings
 from bot.telegram import build_application
 from bot.telegram.application import build_shell
@@ -156,6 +179,14 @@ def question_on(message: ChatMessage) -> str | None:
     return None
 
 
+def percentile_ms(latencies: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of seconds, in milliseconds; NaN when empty."""
+    if not latencies:
+        return float("nan")
+    ordered = sorted(latencies)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+
 @dataclass
 class Run:
     """What one run measured."""
@@ -170,6 +201,10 @@ class Run:
     """Resident memory of the bot process once started (before any cadre acted)."""
     rss_peak_mb: float = float("nan")
     """Peak resident memory (VmHWM) of the bot process over the whole run."""
+    capped_calls: int = 0
+    """Bot API calls Telegram counts against its limits (emulator log), the whole run."""
+    actions: int = 0
+    """Every timed and untimed cadre action (answers, /survei, submit)."""
 
     @property
     def answers(self) -> int:
@@ -180,10 +215,7 @@ class Run:
         return self.answers / self.seconds if self.seconds else 0.0
 
     def percentile(self, p: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+        return percentile_ms(self.latencies, p)
 
     def line(self) -> str:
         failed = f", {len(self.failures)} failed" if self.failures else ""
@@ -193,8 +225,12 @@ class Run:
             f"{self.rate:7.1f} answers/s   p50 {self.percentile(50):6.1f} ms   "
             f"p95 {self.percentile(95):6.1f} ms   p99 {self.percentile(99):6.1f} ms   "
             f"bot CPU {cpu:5.2f} ms/answer   bot RSS {self.rss_start_mb:4.0f} → "
-            f"peak {self.rss_peak_mb:4.0f} MB{failed}"
+            f"peak {self.rss_peak_mb:4.0f} MB   {self.calls_per_action():4.2f} capped calls/action"
+            f"{failed}"
         )
+
+    def calls_per_action(self) -> float:
+        return self.capped_calls / self.actions if self.actions else float("nan")
 
 
 # ------------------------------------------------------------------------------ running
@@ -318,6 +354,51 @@ async def seed(url: str, kader: int) -> None:
         await engine.dispose()
 
 
+def family_answers(n: int, family_no: int) -> dict[str, str]:
+    """What cadre `n` enters for her `family_no`-th family (a distinct head for each)."""
+    answers = dict(FAMILIES[(n + family_no) % len(FAMILIES)])
+    answers["H_KEPALA"] = f"Kepala Keluarga {n} {family_no}"
+    answers["H_RT"] = str(n % 20 + 1)
+    return answers
+
+
+async def prefill_drafts(url: str, kader: int, seed_value: int) -> None:
+    """Start each cadre's first family and answer it up to a random question, in-process
+    through the services: the answers measured are then a fair mix of the questionnaire's
+    questions (mostly tapped), not only its typed opening questions."""
+    engine = create_engine(url)
+    try:
+        factory = create_session_factory(engine)
+        ctx = ServiceContext.create(factory, instrument=INSTRUMENT)
+        gate = asyncio.Semaphore(8)
+
+        async def one(n: int) -> None:
+            rng = random.Random(seed_value * 7919 + n)
+            async with gate:
+                async with factory() as session:
+                    account = await get_user_by_telegram_id(session, FIRST_USER + n)
+                assert account is not None
+                outcome = await families.start_family(ctx, account.id, VILLAGES[n % len(VILLAGES)])
+                answers = family_answers(n, 0)
+                for _ in range(rng.randrange(PREFILL_MAX + 1)):
+                    position = outcome.position
+                    question = position.question if position is not None else None
+                    if position is None or question is None:
+                        break
+                    value = answers[question]
+                    if INSTRUMENT.question(question).type.startswith("select"):
+                        value = value.lower()
+                    outcome = await answering.record_answer(
+                        ctx, account.id, position.response_id, question, value, None
+                    )
+                    if outcome.kind != "recorded":
+                        raise AssertionError(f"prefill of kader {n}: {outcome.kind}")
+
+        await asyncio.gather(*(one(n) for n in range(kader)))
+    finally:
+        await engine.dispose()
+
+
 async def one_family(probe: ReplyProbe, user: EmulatedUser, n: int, run: Run) -> None:
     answers = dict(FAMILIES[n % len(FAMILIES)])
     answers["H_KEPALA"] = f"Kepala Keluarga {n}"
@@ -361,6 +442,8 @@ async def run_questionnaire(
 
         mode = "questionnaire+cap" if rate_limit else "questionnaire"
         await with_bot(emulator, mode, transport, url, run, everyone())
+        run.capped_calls = emulator.capped_calls()
+        run.actions = run.answers + 2 * kader  # plus /survei and "Kirim" each
     return run
 
 
@@ -382,7 +465,222 @@ async def run_echo(kader: int, per_user: int, rate_limit: bool, transport: str) 
 
         mode = "echo+cap" if rate_limit else "echo"
         await with_bot(emulator, mode, transport, "sqlite+aiosqlite:///:memory:", run, everyone())
+        run.capped_calls = emulator.capped_calls()
+        run.actions = run.answers
     return run
+
+
+# ------------------------------------------------------------------------------ open loop
+
+P95_TARGET_MS = 1500.0
+PREFILL_MAX = 20
+"""A cadre's first family is answered up to a random question between 0 and this."""
+
+
+@dataclass
+class Window:
+    """The measured part of a step: answers offered between `start` and `end` count."""
+
+    start: float
+    end: float
+
+    def holds(self, at: float) -> bool:
+        return self.start <= at < self.end
+
+
+@dataclass
+class Step:
+    """One rung of the ladder: N thinking cadres under Telegram's limits."""
+
+    name: str
+    cadres: int
+    window_seconds: float
+    latencies: list[float] = field(default_factory=list)
+    actions: int = 0
+    capped_calls: int = 0
+    """Calls Telegram counts, made while the window was open."""
+    refusals: int = 0
+    """429 answers over the whole step."""
+    failures: list[str] = field(default_factory=list)
+    bot_cpu: float = 0.0
+    rss_start_mb: float = float("nan")
+    rss_peak_mb: float = float("nan")
+
+    def percentile(self, p: float) -> float:
+        return percentile_ms(self.latencies, p)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.latencies) and not self.failures and (
+            self.percentile(95) < P95_TARGET_MS)
+
+    def line(self) -> str:
+        answers = len(self.latencies)
+        per_action = self.capped_calls / answers if answers else float("nan")
+        cpu = self.bot_cpu / self.actions * 1000 if self.actions else float("nan")
+        failed = f", {len(self.failures)} FAILED" if self.failures else ""
+        verdict = "ok " if self.passed else "NO "
+        return (
+            f"{verdict}{self.name:<22} N={self.cadres:<4} {len(self.latencies):>5} answers = "
+            f"{len(self.latencies) / self.window_seconds:5.1f}/s   p50 {self.percentile(50):6.0f}"
+            f"   p95 {self.percentile(95):6.0f}   p99 {self.percentile(99):6.0f} ms   "
+            f"{per_action:4.2f} capped calls/action   {self.refusals} x 429   "
+            f"bot CPU {cpu:5.2f} ms/action{failed}"
+        )
+
+
+class WindowOver(Exception):
+    """The cadre's next action would fall after the measured window: she stops."""
+
+
+async def thinking_cadre(probe: ReplyProbe, user: EmulatedUser, n: int, step: Step,
+                         window: Window, think: tuple[float, float], rng: random.Random,
+                         first: ChatMessage) -> None:
+    """From her first question on, fill families one after another, thinking before every
+    action, until her next action would come after the window."""
+
+    async def act(action: Callable[[], Awaitable[Any]], pause: float) -> ChatMessage:
+        if time.perf_counter() + pause >= window.end:
+            raise WindowOver
+        await asyncio.sleep(pause)
+        offered = time.perf_counter()
+        seconds, message = await probe.act(user, action)
+        step.actions += 1
+        if window.holds(offered):
+            step.latencies.append(seconds)
+        return message
+
+    pause = rng.uniform(0, think[1])  # arrivals spread over one think time
+    message = first
+    family_no = 0
+    with contextlib.suppress(WindowOver):
+        while True:
+            answers = family_answers(n, family_no)
+            while (question := question_on(message)) is not None:
+                value = answers[question]
+                if INSTRUMENT.question(question).type.startswith("select"):
+                    message = await act(lambda v=value: user.tap(v), pause)  # type: ignore[misc]
+                else:
+                    message = await act(lambda v=value: user.send(v), pause)  # type: ignore[misc]
+                pause = rng.uniform(*think)
+            message = await act(lambda: user.tap("✅ Kirim"), pause)
+            if "sudah dikirim" not in (message.text or ""):
+                raise AssertionError(f"not submitted: {message.text!r}")
+            family_no += 1
+            message = await act(lambda: user.send("/survei"), rng.uniform(*think))
+            pause = rng.uniform(*think)
+
+
+async def run_open_step(url: str, backend: str, cadres: int, args: argparse.Namespace) -> Step:
+    """One rung: seed `cadres` kader, start the bot with production pacing against an emulator
+    with Telegram's limits, let them think and answer for warm-up plus window."""
+    await seed(url, cadres)
+    await prefill_drafts(url, cadres, args.seed)
+    step = Step(f"{backend}, {args.mode}", cadres, args.window)
+    think = (args.think_min, args.think_max)
+    async with TelegramEmulator(webhook_connections=WEBHOOK_CONNECTIONS,
+                                rate_limits=RateLimits()) as emulator:
+        probe = ReplyProbe(emulator)
+        users = [emulator.user(FIRST_USER + n, f"Kader{n}") for n in range(cadres)]
+
+        async def resume(user: EmulatedUser) -> ChatMessage:
+            """/lanjut and a tap on the draft: her half-filled family's next question."""
+            _, listing = await probe.act(user, lambda: user.send("/lanjut"))
+            data = listing.button_data[0][0] if listing.button_data else None
+            if data is None:
+                raise AssertionError(f"no draft to resume: {listing.text!r}")
+            _, question = await probe.act(user, lambda: user.tap_data(listing.message_id, data))
+            return question
+
+        async def everyone() -> None:
+            # Everyone opens her half-filled family first (not measured), so the answers that
+            # follow arrive at a steady rate from the start.
+            opened = await asyncio.gather(*(resume(user) for user in users),
+                                          return_exceptions=True)
+            step.actions += 2 * sum(not isinstance(o, BaseException) for o in opened)
+            began = time.perf_counter()
+            window = Window(began + args.warmup, began + args.warmup + args.window)
+
+            async def cadre(n: int) -> None:
+                rng = random.Random(args.seed * 100_003 + n)
+                try:
+                    first = opened[n]
+                    if isinstance(first, BaseException):
+                        raise first
+                    await thinking_cadre(probe, users[n], n, step, window, think, rng, first)
+                except Exception as error:
+                    step.failures.append(f"kader {n}: {type(error).__name__}: {error}")
+
+            async def count_calls() -> None:
+                await asyncio.sleep(window.start - time.perf_counter())
+                first_seq = emulator.last_seq
+                await asyncio.sleep(window.end - time.perf_counter())
+                step.capped_calls = emulator.capped_calls(since=first_seq) - (
+                    emulator.capped_calls(since=emulator.last_seq))
+
+            await asyncio.gather(count_calls(), *(cadre(n) for n in range(cadres)))
+
+        run = Run(step.name)
+        await with_bot(emulator, "questionnaire+cap", args.mode, url, run, everyone())
+        step.bot_cpu, step.rss_start_mb, step.rss_peak_mb = (
+            run.bot_cpu, run.rss_start_mb, run.rss_peak_mb)
+        step.refusals = emulator.flood_refusals()
+    return step
+
+
+async def open_ladder(backend: str, database_url: Callable[[int], Awaitable[str]],
+                      args: argparse.Namespace) -> list[Step]:
+    """Climb the ladder until a rung fails, then try the midpoint once."""
+    steps: list[Step] = []
+
+    async def rung(cadres: int) -> Step:
+        step = await run_open_step(await database_url(cadres), backend, cadres, args)
+        print(step.line(), flush=True)
+        for failure in step.failures[:3]:
+            print(f"    failure: {failure}", flush=True)
+        steps.append(step)
+        return step
+
+    passed, failed = 0, 0
+    for cadres in args.ladder:
+        if (await rung(cadres)).passed:
+            passed = cadres
+        else:
+            failed = cadres
+            break
+    if failed and failed - passed > 10:
+        middle = round((passed + failed) / 2 / 10) * 10
+        if passed < middle < failed and (await rung(middle)).passed:
+            passed = middle
+    best = f"{passed}" if passed else f"< {args.ladder[0]}"
+    if not failed:
+        best = f">= {passed}"
+    print(f"{backend}: largest N with p95 < {P95_TARGET_MS / 1000:g} s (1 token): {best}",
+          flush=True)
+    return steps
+
+
+async def main_open_loop(args: argparse.Namespace) -> int:
+    print(f"open loop, Telegram's limits on (1 token), {args.mode}: think "
+          f"{args.think_min:g}-{args.think_max:g} s, warm-up {args.warmup:g} s, window "
+          f"{args.window:g} s, ladder {args.ladder}", flush=True)
+    steps: list[Step] = []
+    with tempfile.TemporaryDirectory(prefix="ikk-bench-open-") as folder:
+        if "sqlite" in args.backends:
+            async def sqlite_url(cadres: int) -> str:
+                return f"sqlite+aiosqlite:///{Path(folder) / f'open-{cadres}.db'}"
+
+            steps += await open_ladder("SQLite", sqlite_url, args)
+        if "postgresql" in args.backends:
+            try:
+                with throwaway_cluster() as cluster:
+                    async def postgres_url(cadres: int) -> str:
+                        return await create_database(cluster, f"bench_open_{cadres}")
+
+                    steps += await open_ladder("PostgreSQL", postgres_url, args)
+            except PostgresUnavailable as error:
+                print(f"PostgreSQL skipped: {error}")
+    return 0 if steps else 1
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -439,6 +737,20 @@ if __name__ == "__main__":
                         help="how the bot receives updates (polling)")
     parser.add_argument("--rate-limit", action="store_true",
                         help="keep the production cap of 30 messages/s")
+    loop = parser.add_argument_group("open loop (Telegram's limits on)")
+    loop.add_argument("--open-loop", action="store_true",
+                      help="thinking cadres under Telegram's limits; find the largest N with "
+                           "p95 < 1.5 s")
+    loop.add_argument("--ladder", default="60,120,180,240",
+                      help="cadre counts to climb (60,120,180,240)")
+    loop.add_argument("--warmup", type=float, default=5.0, help="seconds before measuring (5)")
+    loop.add_argument("--window", type=float, default=25.0, help="seconds measured (25)")
+    loop.add_argument("--think-min", type=float, default=5.0, help="shortest think (5 s)")
+    loop.add_argument("--think-max", type=float, default=15.0, help="longest think (15 s)")
+    loop.add_argument("--seed", type=int, default=12, help="random seed of the think times")
     arguments = parser.parse_args()
     arguments.backends = {b.strip() for b in arguments.backends.split(",")}
+    if arguments.open_loop:
+        arguments.ladder = sorted({int(n) for n in arguments.ladder.split(",") if n.strip()})
+        sys.exit(asyncio.run(main_open_loop(arguments)))
     sys.exit(asyncio.run(main(arguments)))

@@ -19,17 +19,22 @@ Tests and the offline demo start a :class:`TelegramEmulator`, point the bot at
             emu.release_pollers()             # the Updater stops at once
             await app.updater.stop()
             await app.stop()
+
+``TelegramEmulator(rate_limits=RateLimits())`` enforces Telegram's flood limits (429 with
+``retry_after``; see :mod:`bot.emulator.limits`); they are off by default.
 """
 
 from bot.emulator.client import EmulatedUser, command_entities
 from bot.emulator.errors import ApiError
 from bot.emulator.faults import Fault, FaultPlan
 from bot.emulator.files import UploadedFile, tiny_png
+from bot.emulator.limits import CAPPED_METHODS, RateLimits
 from bot.emulator.server import DEFAULT_TOKEN, TelegramEmulator
 from bot.emulator.state import ApiCall, CallbackAnswer, CallbackQueryRecord, ChatMessage
 from bot.emulator.webhook import SECRET_HEADER, WebhookDelivery
 
 __all__ = [
+    "CAPPED_METHODS",
     "DEFAULT_TOKEN",
     "SECRET_HEADER",
     "ApiCall",
@@ -40,6 +45,7 @@ __all__ = [
     "EmulatedUser",
     "Fault",
     "FaultPlan",
+    "RateLimits",
     "TelegramEmulator",
     "UploadedFile",
     "WebhookDelivery",

@@ -25,6 +25,7 @@ from bot.emulator.bot_api import BotApi, scope_key
 from bot.emulator.errors import ApiError, bad_request, not_found
 from bot.emulator.faults import FaultPlan
 from bot.emulator.files import UploadedFile
+from bot.emulator.limits import FloodControl, RateLimits, is_capped
 from bot.emulator.params import ApiParams
 from bot.emulator.state import (
     ApiCall,
@@ -88,6 +89,7 @@ class TelegramEmulator:
         webhook_retry_delays: Sequence[float] = (0.05, 0.2, 0.5),
         shutdown_timeout: float = 0.5,
         webhook_connections: int = 1,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         shape = TOKEN_SHAPE.fullmatch(token)
         if shape is None:
@@ -112,6 +114,8 @@ class TelegramEmulator:
             }
         )
         self.faults = FaultPlan()
+        self.flood: FloodControl | None = None
+        self.set_rate_limits(rate_limits)
         self.updates = UpdateQueue()
         self.webhook = WebhookSender(
             self.updates, webhook_retry_delays, connections=webhook_connections
@@ -256,6 +260,13 @@ class TelegramEmulator:
         else:
             self.state.blocked.discard(user_id)
 
+    def set_rate_limits(self, limits: RateLimits | None) -> None:
+        """Enforce Telegram's flood limits from now on (None: no limits, the default).
+
+        Fresh buckets each time, so a test can register its users unlimited, then switch on.
+        """
+        self.flood = FloodControl(limits) if limits is not None else None
+
     def expire_callback_queries(self) -> None:
         """Every open callback query becomes too old to answer (as after a long stall)."""
         for record in self.state.queries.values():
@@ -306,6 +317,25 @@ class TelegramEmulator:
             and (chat_id is None or call.chat_id == chat_id)
             and (include_transport or wanted is not None or not is_transport(call.method))
         ]
+
+    def capped_calls(self, chat_id: int | None = None, *, since: int = 0) -> int:
+        """Calls that count against the flood limits and were not refused with 429, in one chat
+        or all; counted with the limits off too, so calls per answer can always be measured."""
+        return sum(
+            1
+            for call in self.state.calls[max(0, since) :]
+            if is_capped(call.method)
+            and call.status != 429
+            and (chat_id is None or call.chat_id == chat_id)
+        )
+
+    def flood_refusals(self, chat_id: int | None = None, *, since: int = 0) -> int:
+        """Calls answered with 429 (by the limits or by an injected fault)."""
+        return sum(
+            1
+            for call in self.state.calls[max(0, since) :]
+            if call.status == 429 and (chat_id is None or call.chat_id == chat_id)
+        )
 
     def chat(self, chat_id: int) -> ChatState:
         """The state of a known chat (KeyError if no user ever wrote in it)."""
@@ -461,6 +491,8 @@ class TelegramEmulator:
                 return web.Response(status=499)
             elif fault is not None:
                 raise fault.error()
+            if self.flood is not None:
+                self.flood.admit(call.method, call.chat_id)
             result = await self.api.call(call.method, params)
         except ApiError as error:
             call.status, call.description = error.status, error.description

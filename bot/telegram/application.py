@@ -13,7 +13,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
 from bot.alerts.jobs import register_alert_jobs
@@ -33,6 +33,7 @@ from bot.telegram.idempotency import prune_processed_updates
 from bot.telegram.logging import install_log_masking
 from bot.telegram.menus import set_default_menu
 from bot.telegram.processor import PerUserSequentialProcessor
+from bot.telegram.rate_limiter import ReplyRateLimiter
 from bot.telegram.retrying_request import RetryingRequest
 from ikk_core.instrument import Instrument
 
@@ -81,8 +82,9 @@ def _bot(settings: Settings, token: str, overall_max_rate: float) -> IkkBot:
         defaults=Defaults(tzinfo=ZoneInfo(settings.timezone), parse_mode=ParseMode.HTML),
         request=RetryingRequest(connection_pool_size=256),  # 5xx and unsent calls retried
         get_updates_request=HTTPXRequest(connection_pool_size=1),
-        # Interactive replies: retry a 429 twice. Broadcasts pace themselves elsewhere.
-        rate_limiter=AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=2),
+        # Interactive replies: a 429 waits for its own chat only and is resent up to twice.
+        # Broadcasts pace themselves elsewhere.
+        rate_limiter=ReplyRateLimiter(overall_max_rate=overall_max_rate, max_retries=2),
         label=settings.demo_label,  # only `ikk-bot demo` sets it
     )
 

@@ -12,7 +12,7 @@ When the request was sent but no answer came (read timeout, connection dropped) 
 have been carried out, so only calls that are harmless twice are retried (answering a button,
 edits, chat actions, reads, settings); a sendMessage/sendPhoto/sendDocument is not, because the
 kader would see the message twice, and the alert sender counts such uncertain attempts itself.
-The rate limiter (429) sits above this layer and is left to `AIORateLimiter`.
+The rate limiter (429) sits above this layer: `bot.telegram.rate_limiter`.
 """
 
 from __future__ import annotations

@@ -40,9 +40,13 @@ class BotHarness:
     settings: Settings
     app: BotApplication | None = None
     started: list[BotApplication] = field(default_factory=list)
+    overall_max_rate: float = 0.0
+    """The bot's own pacing (messages/s); 0 unless a test runs with Telegram's limits on."""
 
     async def start(self) -> BotApplication:
-        app = build_application(self.settings, self.database, overall_max_rate=0)
+        app = build_application(
+            self.settings, self.database, overall_max_rate=self.overall_max_rate
+        )
         await app.initialize()
         assert app.updater is not None and app.post_init is not None
         await app.updater.start_polling(poll_interval=0, timeout=1)
