@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, insert, select, update
@@ -130,23 +131,30 @@ def _clean_name(raw: str) -> str:
     return " ".join(raw.split())
 
 
+def open_code_csv(text: str, value_column: str) -> tuple[Any, tuple[int, int]]:
+    """A CSV reader past the header of a `kode,<value_column>` file (comma or semicolon, BOM
+    allowed) and the positions of both columns; the areas and the targets files share it."""
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines:
+        raise AreaFileError(f"file kosong: diharapkan kolom kode,{value_column}")
+    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
+    header = [cell.strip().casefold() for cell in next(reader)]
+    if "kode" not in header or value_column not in header:
+        raise AreaFileError(
+            f"baris 1: kolom 'kode' dan '{value_column}' tidak ditemukan "
+            f"(ada: {', '.join(header)})"
+        )
+    return reader, (header.index("kode"), header.index(value_column))
+
+
 def read_area_rows(text: str) -> tuple[list[_FileRow], list[RejectedRow]]:
     """Parse a `kode,nama` CSV (comma or semicolon) into well-formed rows and rejected rows.
 
     Checks each row on its own (code shape, empty or long name, duplicate code in the file);
     whether the parent exists is decided by `import_areas`, which knows the database.
     """
-    lines = text.lstrip("\ufeff").splitlines()
-    if not lines:
-        raise AreaFileError("file kosong: diharapkan kolom kode,nama")
-    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
-    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
-    header = [cell.strip().casefold() for cell in next(reader)]
-    if "kode" not in header or "nama" not in header:
-        raise AreaFileError(
-            f"baris 1: kolom 'kode' dan 'nama' tidak ditemukan (ada: {', '.join(header)})"
-        )
-    code_at, name_at = header.index("kode"), header.index("nama")
+    reader, (code_at, name_at) = open_code_csv(text, "nama")
     rows: list[_FileRow] = []
     rejected: list[RejectedRow] = []
     first_line_of: dict[str, int] = {}

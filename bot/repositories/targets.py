@@ -8,8 +8,6 @@ nothing (an upsert by village code). Targets are only ever read as sums over an 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Area, VillageTarget
 from bot.db.types import utcnow
-from bot.repositories.areas import AreaFileError, RejectedRow
+from bot.repositories.areas import AreaFileError, RejectedRow, open_code_csv
 from bot.repositories.scores import area_filter
 from ikk_core.areas import AreaCodeError, is_village_code, validate_code
 
@@ -62,17 +60,7 @@ def _positive(raw: str) -> int | None:
 
 def read_target_rows(text: str) -> tuple[list[_TargetRow], list[RejectedRow]]:
     """Parse a `kode,keluarga` CSV (comma or semicolon): well-formed rows and rejected rows."""
-    lines = text.lstrip("\ufeff").splitlines()
-    if not lines:
-        raise AreaFileError("file kosong: diharapkan kolom kode,keluarga")
-    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
-    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
-    header = [cell.strip().casefold() for cell in next(reader)]
-    if "kode" not in header or "keluarga" not in header:
-        raise AreaFileError(
-            f"baris 1: kolom 'kode' dan 'keluarga' tidak ditemukan (ada: {', '.join(header)})"
-        )
-    code_at, count_at = header.index("kode"), header.index("keluarga")
+    reader, (code_at, count_at) = open_code_csv(text, "keluarga")
     rows: list[_TargetRow] = []
     rejected: list[RejectedRow] = []
     first_line_of: dict[str, int] = {}
