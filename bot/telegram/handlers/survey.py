@@ -7,6 +7,7 @@ nothing twice) and hands the outcome to the `Presenter`. Buttons carry the respo
 and version they were drawn for; the services' version check decides whether a tap is the
 answer, a double tap ("Sudah tercatat"; the current question is sent again if it never arrived)
 or a stale keyboard. Typed text is bound by its message id to the question the kader saw.
+A tap that moves the family on edits its card in place (see `bot.telegram.presenter`).
 """
 
 from __future__ import annotations
@@ -101,12 +102,14 @@ class Survey:
         tap: Tap | None = None,
         *,
         answer_label: str | None = None,
+        answered_question: str | None = None,
         header: bool = False,
     ) -> None:
         if outcome.kind == "not_found" and outcome.position is None:
             forget_account(context)  # maybe deactivated: look the account up again next time
         presenter = self.presenter(update, context, tap)
-        await presenter.outcome(outcome, answer_label=answer_label, header=header)
+        await presenter.outcome(outcome, answer_label=answer_label,
+                                answered_question=answered_question, header=header)
 
     async def start_family(
         self,
@@ -317,7 +320,7 @@ class Survey:
             memory(context).focus = None
             await presenter.close_tapped(None)
             return
-        await presenter.show(outcome.position, tidy=presenter.close_tapped(None))
+        await presenter.show(outcome.position, tidy=lambda: presenter.close_tapped(None))
 
     async def _dispatch(
         self,
@@ -339,10 +342,12 @@ class Survey:
             outcome = await answering.record_answer(
                 self.ctx, uid, r, question.name, choice.name, v, update_id
             )
-            await self.present(update, context, outcome, tap, answer_label=choice.label.get("id"))
+            await self.present(update, context, outcome, tap, answer_label=choice.label.get("id"),
+                               answered_question=question.name)
         elif kind is Kind.SKIP and question is not None:
             outcome = await answering.skip(self.ctx, uid, r, question.name, v, update_id)
-            await self.present(update, context, outcome, tap, answer_label="Dilewati")
+            await self.present(update, context, outcome, tap, answer_label="Dilewati",
+                               answered_question=question.name)
         elif kind is Kind.BACK:
             outcome = await answering.go_back(self.ctx, uid, r, v, update_id)
             await self.present(update, context, outcome, tap)
