@@ -53,6 +53,10 @@ class ChatMemory:
     """The newest message id seen in the chat (hers or the bot's): a live card older than it
     has been pushed up the chat, so the next question goes below instead of into the card."""
 
+    sent_before_edit: int = 0
+    """Updates up to this id arrived while the live card was being edited to a new question:
+    a text among them was typed while she still saw the card's previous question."""
+
     def saw_message(self, message_id: int) -> None:
         self.newest_message = max(self.newest_message, message_id)
 

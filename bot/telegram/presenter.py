@@ -10,9 +10,11 @@ the next question is a new card and the old card only loses its keyboard (two ca
 
 Once a position's message is out, `on_shown` stores its message id with the response: typed
 answers are bound to it, and a repeated tap on a recorded answer re-draws the question only when
-it never arrived. An edit keeps the card's message id, so a text sent after the card was
-created but meant for its previous question cannot be told apart from an answer to the question
-the card shows now; that is accepted (the kader sees the card change as she taps).
+it never arrived. An edit keeps the card's message id, so the id alone cannot tell a text meant
+for the card's previous question from an answer to the question it shows now: texts that
+arrived while the edit was under way are remembered as typed before it (`sent_before_edit`).
+A text sent before the edit but arriving after it, or one after a restart, still cannot be told
+apart; that is accepted (the kader sees the card change as she taps).
 Telegram refuses an edit that changes nothing ("message is not modified"): the card is compared
 with what the tapped message shows before editing, and the error is still taken as "shown".
 When an edit fails otherwise (message deleted, too old) a new card is sent instead.
@@ -36,6 +38,7 @@ from bot.services.outcomes import Outcome, OutcomeKind, Position
 from bot.telegram import render, texts
 from bot.telegram.chat_state import ChatMemory, memory
 from bot.telegram.handlers.common import answer_query
+from bot.telegram.processor import PerUserSequentialProcessor
 from conversations.engine import question_index
 from ikk_core.instrument import Instrument
 
@@ -239,12 +242,25 @@ class Presenter:
             edited, *_ = await asyncio.gather(self.edit_card(card, messages[0]), *extra)
             if edited:
                 self.memory.keyboard_message = card if messages[0].markup is not None else None
+                self._note_sent_before_edit()
                 await self._shown(position, card)
                 return
             tidy = None  # the card cannot be edited: leave it as it is
         last = await self.send_all(messages, tidy=tidy() if tidy is not None else None)
         if last is not None:
             await self._shown(position, last)
+
+    def _note_sent_before_edit(self) -> None:
+        """Her updates that arrived while the card was being edited were sent before she could
+        see the new question: remember the newest, so a text among them is not taken as its
+        answer (the message id alone cannot tell, the card keeps its id)."""
+        processor = self.context.application.update_processor
+        user = self.update.effective_user
+        if not isinstance(processor, PerUserSequentialProcessor) or user is None:
+            return
+        newest = processor.newest_waiting(user.id)
+        if newest is not None and newest > self.update.update_id:
+            self.memory.sent_before_edit = max(self.memory.sent_before_edit, newest)
 
     async def _shown(self, position: Position, message_id: int) -> None:
         if self.on_shown is not None and not position.on_screen:

@@ -135,8 +135,7 @@ async def test_a_double_tap_on_a_question_already_answered_sends_nothing_new(
 async def test_ya_typed_while_the_next_question_is_late_is_not_stored_as_its_answer(
     harness: BotHarness,
 ) -> None:
-    # A typed answer's next question comes as a new card (a tap's edits its own card in place,
-    # where a text typed meanwhile cannot be told apart: see bot.telegram.presenter).
+    # A typed answer's next question comes as a new card (a tap's: the next test).
     siti = await harness.kader(1001)
     await act(harness, siti, siti.send("/survei"))
     await answer_until(harness, siti, FAMILY_A, stop_before="H_ANGGOTA")
@@ -157,6 +156,28 @@ async def test_ya_typed_while_the_next_question_is_late_is_not_stored_as_its_ans
 
     await act(harness, siti, siti.send("Tidak"))  # typed after seeing it: that is her answer
     assert (await stored_answers(harness))["P_PASANGAN"] == "tidak"
+
+
+async def test_ya_typed_while_the_card_is_being_moved_on_is_not_stored_as_the_next_answer(
+    harness: BotHarness,
+) -> None:
+    siti, card = await at_pasangan(harness)
+    harness.emulator.faults.add("editMessageText", Fault.slow(1.0), chat_id=siti.chat_id)
+    await siti.tap("Ya")  # P_PASANGAN; the card turns into P_ANAK, slowly
+    await asyncio.sleep(0.3)
+    await siti.send("Ya")  # she thinks her tap was lost and types it again
+    await harness.settle(timeout=10)
+
+    stored = await stored_answers(harness)
+    assert stored["P_PASANGAN"] == "ya"
+    assert "P_ANAK" not in stored, "a text typed before P_ANAK was shown answered it"
+    last = siti.last_message()
+    assert last is not None and question_on(last) == "P_ANAK"
+    assert messages.UNSEEN in last.visible_text
+    assert last.message_id > card.message_id, "asked again below her text"
+
+    await act(harness, siti, siti.send("Tidak"))  # typed after seeing it: that is her answer
+    assert (await stored_answers(harness))["P_ANAK"] == "tidak"
 
 
 async def test_ya_typed_after_a_lost_question_is_not_stored_and_the_question_is_sent(

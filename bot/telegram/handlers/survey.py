@@ -219,10 +219,14 @@ class Survey:
             if await self.claim(update):
                 await send(update, context, texts.KADER_IDLE)
             return
-        # Bound by its message id to the question the kader saw (a /command never gets here).
+        # Bound by its message id to the question the kader saw (a /command never gets here);
+        # typed while a tap was moving her card on, it was meant for the card's old question
+        # (0: before any card, so it is "unseen" and the question is shown).
+        sent_before_edit = update.update_id <= memory(context).sent_before_edit
+        bound_to = 0 if sent_before_edit else message.message_id
         outcome = await answering.record_answer(
             self.ctx, account.user_id, response_id, None, message.text, None, update.update_id,
-            message_id=message.message_id,
+            message_id=bound_to,
         )
         if outcome.kind == "not_found":  # the remembered family is gone: try the latest draft
             memory(context).focus = None
@@ -230,7 +234,7 @@ class Survey:
             if retry is not None and retry != response_id:
                 outcome = await answering.record_answer(
                     self.ctx, account.user_id, retry, None, message.text, None, None,
-                    message_id=message.message_id,
+                    message_id=bound_to,
                 )
         outcome = await self._review_number(account, message, outcome)
         if outcome.kind == "recorded":
