@@ -15,8 +15,10 @@ next question has reached the emulator, as a person would. "bot CPU" is the CPU 
 bot process per answer while polling (start-up left out).
 
 Measured per answer: the time from the update being offered to the bot (queued in the
-emulator) until the bot's reply (its sendMessage with the next question) reaches the emulator.
-Printed: answers per second over the whole run, and p50/p95/p99 of that time. The baseline is
+emulator) until the bot's reply (the live card edited to the next question after a tap, a new
+card after a typed answer) reaches the emulator. Printed: answers per second over the whole
+run, p50/p95/p99 of that time, and "panggilan API per jawaban": the Bot API calls Telegram
+caps (everything in the chat; answering a button is not capped) per answer. The baseline is
 the same bot shell (`build_shell`: same requests, processor, rate limiter) with one handler that
 echoes text, driven the same way with the same number of messages; the ratio says what the
 questionnaire (database transaction, engine, rendering, edit of the previous question) costs.
@@ -131,8 +133,12 @@ WEBHOOK_CONNECTIONS = 40
 # ------------------------------------------------------------------------------ measuring
 
 
+_REPLIES = frozenset({"sendmessage", "editmessagetext"})
+
+
 class ReplyProbe:
-    """Timestamps every sendMessage as the emulator handles it and wakes that chat's waiter."""
+    """Timestamps every sent or edited message as the emulator handles it and wakes that chat's
+    waiter."""
 
     def __init__(self, emulator: TelegramEmulator) -> None:
         self.emulator = emulator
@@ -142,7 +148,8 @@ class ReplyProbe:
 
         async def call(method: str, params: Any) -> Any:
             result = await original(method, params)
-            if method.lower() == "sendmessage" and isinstance(result, dict):
+            # A tap's reply is the live card edited in place; a typed answer's a new card.
+            if method.lower() in _REPLIES and isinstance(result, dict):
                 chat_id = int(result["chat"]["id"])
                 self.last[chat_id] = (time.perf_counter(), int(result["message_id"]))
                 event = self.events.get(chat_id)
@@ -205,6 +212,13 @@ class Run:
     """Bot API calls Telegram counts against its limits (emulator log), the whole run."""
     actions: int = 0
     """Every timed and untimed cadre action (answers, /survei, submit)."""
+    answer_calls: int = 0
+    """Bot API calls made in the cadres' chats (capped by Telegram, unlike answering a
+    button) from each family's first answer until its "✅ Kirim"."""
+
+    @property
+    def calls_per_answer(self) -> float:
+        return self.answer_calls / self.answers if self.answers else float("nan")
 
     @property
     def answers(self) -> int:
@@ -220,13 +234,15 @@ class Run:
     def line(self) -> str:
         failed = f", {len(self.failures)} failed" if self.failures else ""
         cpu = self.bot_cpu / self.answers * 1000 if self.answers else float("nan")
+        per_answer = f"{self.calls_per_answer:4.2f}" if self.answer_calls else "   –"
         return (
             f"{self.name:<28} {self.answers:>6} answers in {self.seconds:6.2f} s = "
             f"{self.rate:7.1f} answers/s   p50 {self.percentile(50):6.1f} ms   "
             f"p95 {self.percentile(95):6.1f} ms   p99 {self.percentile(99):6.1f} ms   "
             f"bot CPU {cpu:5.2f} ms/answer   bot RSS {self.rss_start_mb:4.0f} → "
-            f"peak {self.rss_peak_mb:4.0f} MB   {self.calls_per_action():4.2f} capped calls/action"
-            f"{failed}"
+            f"peak {self.rss_peak_mb:4.0f} MB   "
+            f"{self.calls_per_action():4.2f} capped calls/action   "
+            f"panggilan API per jawaban {per_answer}{failed}"
         )
 
     def calls_per_action(self) -> float:
@@ -404,6 +420,7 @@ async def one_family(probe: ReplyProbe, user: EmulatedUser, n: int, run: Run) ->
     answers["H_KEPALA"] = f"Kepala Keluarga {n}"
     answers["H_RT"] = str(n % 20 + 1)
     _, message = await probe.act(user, lambda: user.send("/survei"))
+    first_answer = probe.emulator.last_seq
     asked: set[str] = set()
     while (question := question_on(message)) is not None:
         if question in asked:
@@ -415,6 +432,10 @@ async def one_family(probe: ReplyProbe, user: EmulatedUser, n: int, run: Run) ->
         else:
             seconds, message = await probe.act(user, lambda v=value: user.send(v))  # type: ignore[misc]
         run.latencies.append(seconds)
+    run.answer_calls += sum(
+        1 for call in probe.emulator.calls(chat_id=user.chat_id, since=first_answer)
+        if call.method.lower() != "answercallbackquery"  # not capped by Telegram
+    )
     _, message = await probe.act(user, lambda: user.tap("✅ Kirim"))
     if "sudah dikirim" not in (message.text or ""):
         raise AssertionError(f"not submitted: {message.text!r}")

@@ -4,7 +4,8 @@ The database is the conversation state (design decision 1). This memory only mak
 read well and saves queries: which family the kader is working on (her "focus", else her most
 recently touched draft is used), which message carries the live keyboard (so it can be removed
 when the next question comes), the unusual value a "Yakin?" is about, which of her messages
-were taken as answers (an edit of one gets a note), and her account id. After a restart it is
+were taken as answers (an edit of one gets a note), the newest message in the chat (is the
+live card still at the bottom?), and her account id. After a restart it is
 empty and everything still works: the focus falls back to the latest draft, an old keyboard is
 answered as stale, a "Ya, benar" shows the question again.
 """
@@ -48,6 +49,16 @@ class ChatMemory:
     keyboard_message: int | None = None
     pending: OrderedDict[tuple[int, int, int], str] = field(default_factory=OrderedDict)
     answer_messages: OrderedDict[int, None] = field(default_factory=OrderedDict)
+    newest_message: int = 0
+    """The newest message id seen in the chat (hers or the bot's): a live card older than it
+    has been pushed up the chat, so the next question goes below instead of into the card."""
+
+    sent_before_edit: int = 0
+    """Updates up to this id arrived while the live card was being edited to a new question:
+    a text among them was typed while she still saw the card's previous question."""
+
+    def saw_message(self, message_id: int) -> None:
+        self.newest_message = max(self.newest_message, message_id)
 
     def remember_pending(self, response_id: int, question: int, version: int, value: str) -> None:
         self.pending[(response_id, question, version)] = value

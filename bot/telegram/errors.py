@@ -17,6 +17,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.telegram import texts
+from bot.telegram.chat_state import memory
 
 __all__ = ["is_database_trouble", "on_error"]
 
@@ -74,6 +75,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is not None and chat.type == ChatType.PRIVATE:
         try:
-            await context.bot.send_message(chat.id, texts.TROUBLE)
+            sent = await context.bot.send_message(chat.id, texts.TROUBLE)
+            memory(context).saw_message(sent.message_id)  # the live card is no longer last
         except TelegramError as send_error:
             log.warning("could not tell chat %s about the failure: %s", chat.id, send_error)

@@ -42,6 +42,7 @@ class PerUserSequentialProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
+        self._newest: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = update_key(update)
@@ -52,6 +53,8 @@ class PerUserSequentialProcessor(BaseUpdateProcessor):
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
         self._users[key] = self._users.get(key, 0) + 1
+        if isinstance(update, Update):
+            self._newest[key] = max(self._newest.get(key, 0), update.update_id)
         try:
             async with lock:
                 await coroutine
@@ -62,6 +65,11 @@ class PerUserSequentialProcessor(BaseUpdateProcessor):
             else:  # nobody else queued for this user: forget the lock (no unbounded growth)
                 del self._users[key]
                 del self._locks[key]
+                self._newest.pop(key, None)
+
+    def newest_waiting(self, key: int) -> int | None:
+        """The newest update id of `key` that arrived and is running or waiting (None: none)."""
+        return self._newest.get(key)
 
     @property
     def tracked_users(self) -> int:

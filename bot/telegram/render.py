@@ -33,6 +33,7 @@ __all__ = [
     "EDIT_BUTTONS_PER_ROW",
     "MAX_EDIT_BUTTONS",
     "Rendered",
+    "answered_line",
     "answered_suffix",
     "bold",
     "button",
@@ -81,7 +82,7 @@ def _family_header(position: Position) -> str:
 
 def prompt_message(
     instrument: Instrument, position: Position, prompt: QuestionPrompt, *, header: bool = False,
-    notices: Sequence[str] = (),
+    notices: Sequence[str] = (), answered: str | None = None,
 ) -> Rendered:
     """A question: its text, choice buttons ("Ya" / "Tidak"), "Lewati" and "⬅️ Kembali"."""
     q = question_index(instrument, prompt.question)
@@ -100,7 +101,8 @@ def prompt_message(
         nav.append(button(phrase("button_skip"), CallbackData(Kind.SKIP, r, q, v)))
     if nav:
         rows.append(nav)
-    parts = [escape(notice) for notice in notices]
+    parts = [answered] if answered else []
+    parts += [escape(notice) for notice in notices]
     if header:
         parts.append(_family_header(position))
     parts.append(prompt.render(escape, bold, italic))
@@ -115,12 +117,14 @@ def _score_line(score: ScoreSummary | None) -> str:
 
 
 def review_messages(
-    instrument: Instrument, position: Position, review: Review, *, notices: Sequence[str] = ()
+    instrument: Instrument, position: Position, review: Review, *, notices: Sequence[str] = (),
+    answered: str | None = None,
 ) -> list[Rendered]:
     """The review card, split below 4096 characters, with "Ubah N" buttons and "✅ Kirim"
     (a submitted family shows its score instead of "Kirim")."""
     r, v = position.response_id, position.version
-    lead = [escape(notice) for notice in notices] + [_family_header(position)]
+    lead = [answered] if answered else []
+    lead += [escape(notice) for notice in notices] + [_family_header(position)]
     if position.submitted:
         lead.append(_score_line(position.score))
     prefix = "\n\n".join(lead) + "\n\n"
@@ -150,15 +154,22 @@ def review_messages(
 
 def position_messages(
     instrument: Instrument, position: Position, *, header: bool = False,
-    notices: Sequence[str] = (),
+    notices: Sequence[str] = (), answered: str | None = None,
 ) -> list[Rendered]:
-    """Where a family stands: its current question, or its review card."""
+    """Where a family stands: its current question, or its review card; `answered` (from
+    `answered_line`) heads the card when it replaces the question just answered."""
     if position.prompt is not None:
         return [prompt_message(instrument, position, position.prompt, header=header,
-                               notices=notices)]
+                               notices=notices, answered=answered)]
     if position.review is not None:
-        return review_messages(instrument, position, position.review, notices=notices)
+        return review_messages(instrument, position, position.review, notices=notices,
+                               answered=answered)
     return [Rendered("\n\n".join([*map(escape, notices), _family_header(position)]))]
+
+
+def answered_line(short_label: str, answer: str) -> str:
+    """The live card's record of the answer it replaced: "✔️ Ada pasangan: Ya"."""
+    return f"✔️ {escape(short_label)}: <b>{escape(answer)}</b>"
 
 
 def answered_suffix(label: str) -> str:

@@ -85,7 +85,8 @@ class Bot(Protocol):
 
 async def next_screen(bot: Bot, user: EmulatedUser, since: int) -> None:
     """Wait until the bot has finished handling everything the user did and has sent (since
-    call `since`) a message the kader acts on next: a keyboard or a question.
+    call `since`) or edited (a tap moves the live card on in place) a message the kader acts on
+    next: a keyboard or a question.
 
     Polls every 5 ms: quicker than `wait_reply`'s quiet period, and never reads the chat
     between the bot's "answer the button" and its "send the next question".
@@ -95,8 +96,11 @@ async def next_screen(bot: Bot, user: EmulatedUser, since: int) -> None:
     def ready() -> bool:
         if not bot.handled() or emulator.idle_for() == 0.0:
             return False
-        if not any(c.ok for c in emulator.calls("sendMessage", chat_id=user.chat_id,
-                                                 since=since)):
+        if not any(
+            c.ok
+            for method in ("sendMessage", "editMessageText")  # a tap edits the live card
+            for c in emulator.calls(method, chat_id=user.chat_id, since=since)
+        ):
             return False
         last = user.last_message()
         return last is not None and (bool(last.buttons) or question_on(last) is not None)

@@ -73,7 +73,9 @@ async def test_a_tap_on_a_recorded_answer_whose_reply_was_lost_brings_the_next_q
     assert answers == [texts.ALREADY_RECORDED] * 8
     assert len(showing(siti, "P_ANAK")) == 1, "one copy of the next question, not eight"
     assert current_question(siti) == "P_ANAK"
-    assert "✔️ Ya" in siti.messages()[-2].visible_text, "the old question shows what was stored"
+    card = siti.last_message()  # the live card, redrawn in place: it shows what was stored
+    assert card is not None and card.message_id == pasangan.message_id
+    assert card.visible_text.startswith("✔️ Ada pasangan: Ya"), card.visible_text
     assert (await stored_answers(harness))["P_PASANGAN"] == "ya"
 
 
@@ -133,21 +135,46 @@ async def test_a_double_tap_on_a_question_already_answered_sends_nothing_new(
 async def test_ya_typed_while_the_next_question_is_late_is_not_stored_as_its_answer(
     harness: BotHarness,
 ) -> None:
-    siti, _ = await at_pasangan(harness)
+    # A typed answer's next question comes as a new card (a tap's: the next test).
+    siti = await harness.kader(1001)
+    await act(harness, siti, siti.send("/survei"))
+    await answer_until(harness, siti, FAMILY_A, stop_before="H_ANGGOTA")
     harness.emulator.faults.add("sendMessage", Fault.slow(1.0), chat_id=siti.chat_id)
-    await siti.tap("Ya")  # P_PASANGAN; the next question (P_ANAK) is on its way, slowly
+    await siti.send("2")  # H_ANGGOTA; the next question (P_PASANGAN) is on its way, slowly
     await asyncio.sleep(0.3)
-    typed = await siti.send("Ya")  # she thinks her tap was lost and types it again
+    typed = await siti.send("Ya")  # she thinks her answer was lost and types "Ya" ahead
     await harness.settle(timeout=10)
 
-    question = showing(siti, "P_ANAK")[0]
-    assert typed.message_id < question.message_id, "the text was typed before P_ANAK arrived"
+    question = showing(siti, "P_PASANGAN")[0]
+    assert typed.message_id < question.message_id, "the text was typed before P_PASANGAN came"
+    stored = await stored_answers(harness)
+    assert stored["H_ANGGOTA"] == "2"
+    assert "P_PASANGAN" not in stored, "a text typed before P_PASANGAN was shown answered it"
+    last = siti.last_message()
+    assert last is not None and question_on(last) == "P_PASANGAN"
+    assert messages.UNSEEN in last.visible_text
+
+    await act(harness, siti, siti.send("Tidak"))  # typed after seeing it: that is her answer
+    assert (await stored_answers(harness))["P_PASANGAN"] == "tidak"
+
+
+async def test_ya_typed_while_the_card_is_being_moved_on_is_not_stored_as_the_next_answer(
+    harness: BotHarness,
+) -> None:
+    siti, card = await at_pasangan(harness)
+    harness.emulator.faults.add("editMessageText", Fault.slow(1.0), chat_id=siti.chat_id)
+    await siti.tap("Ya")  # P_PASANGAN; the card turns into P_ANAK, slowly
+    await asyncio.sleep(0.3)
+    await siti.send("Ya")  # she thinks her tap was lost and types it again
+    await harness.settle(timeout=10)
+
     stored = await stored_answers(harness)
     assert stored["P_PASANGAN"] == "ya"
     assert "P_ANAK" not in stored, "a text typed before P_ANAK was shown answered it"
     last = siti.last_message()
     assert last is not None and question_on(last) == "P_ANAK"
     assert messages.UNSEEN in last.visible_text
+    assert last.message_id > card.message_id, "asked again below her text"
 
     await act(harness, siti, siti.send("Tidak"))  # typed after seeing it: that is her answer
     assert (await stored_answers(harness))["P_ANAK"] == "tidak"

@@ -22,6 +22,7 @@ from tests.e2e.kader_steps import (
     edit_label,
     give,
     next_screen,
+    question_on,
 )
 
 
@@ -364,18 +365,25 @@ async def test_a_typed_ya_is_accepted_where_buttons_are_shown(harness: BotHarnes
     assert (await stored_answers(harness))["P_PASANGAN"] == "ya"
 
 
-async def test_answered_questions_lose_their_keyboard_and_show_the_answer(
+async def test_a_tapped_answer_turns_the_live_card_into_the_next_question_headed_by_it(
     harness: BotHarness,
 ) -> None:
     emu = harness.emulator
     siti = await started(harness)
+    await answer_until(harness, siti, FAMILY_A, stop_before="P_PASANGAN")
+    card = siti.last_message()
+    assert card is not None
+
+    await give(harness, siti, "P_PASANGAN", "Ya")
+
+    now = siti.last_message()
+    assert now is not None and now.message_id == card.message_id, "edited, not a new message"
+    assert now.visible_text.startswith("✔️ Ada pasangan: Ya"), now.visible_text
+    assert question_on(now) not in (None, "P_PASANGAN")
     await answer_until(harness, siti, FAMILY_A, stop_before="LS1")
     await emu.wait_idle(quiet=0.05)
-
     with_keyboard = [m for m in siti.messages() if m.buttons]
-    assert with_keyboard == [siti.last_message()]
-    pasangan = next(m for m in siti.messages() if "pasangan suami-istri dalam" in (m.text or ""))
-    assert (pasangan.text or "").endswith("✔️ Ya")
+    assert with_keyboard == [siti.last_message()], "one live keyboard in the chat"
 
 
 async def test_lanjut_lists_the_drafts_and_opens_the_one_chosen(harness: BotHarness) -> None:

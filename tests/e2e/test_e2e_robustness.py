@@ -285,12 +285,15 @@ async def test_flood_control_on_a_reply_is_retried_and_the_question_arrives(
 ) -> None:
     emu = harness.emulator
     siti = await started(harness)
-    emu.faults.add("sendMessage", Fault.too_many_requests(retry_after=1), chat_id=siti.chat_id)
+    # The reply to a tap is the live card edited in place.
+    emu.faults.add("editMessageText", Fault.too_many_requests(retry_after=1),
+                   chat_id=siti.chat_id)
 
     await give(harness, siti, "P_PASANGAN", "Ya")
 
     assert current_question(siti) == "P_ANAK"
-    assert [c.status for c in emu.calls("sendMessage", chat_id=siti.chat_id)][-2:] == [429, 200]
+    edits = emu.calls("editMessageText", chat_id=siti.chat_id)
+    assert [c.status for c in edits][-2:] == [429, 200]
 
 
 @pytest.mark.parametrize("db_backend", ["sqlite"])

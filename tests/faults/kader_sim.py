@@ -48,6 +48,9 @@ class BotLife:
         self.up.clear()
 
 
+_REPLIES = frozenset({"sendmessage", "editmessagetext"})
+
+
 @dataclass
 class SimulatedKader:
     """One kader's phone: her answers to give, and what the bot acknowledged."""
@@ -62,11 +65,13 @@ class SimulatedKader:
     resyncs: int = 0
 
     def _reply_after(self, mark: int) -> ChatMessage | None:
-        """The newest bot message sent to her after call `mark` that shows a question or has
-        buttons."""
+        """The newest bot message sent or edited (a tap moves the live card on in place) after
+        call `mark` that shows a question or has buttons."""
         found: ChatMessage | None = None
-        for call in self.emulator.calls("sendMessage", chat_id=self.user.chat_id, since=mark):
+        for call in self.emulator.calls(chat_id=self.user.chat_id, since=mark):
             result = call.result
+            if call.method.lower() not in _REPLIES:
+                continue
             if not call.ok or not isinstance(result, dict):
                 continue
             message = self.emulator.chat(self.user.chat_id).find(int(result["message_id"]))

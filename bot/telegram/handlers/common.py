@@ -8,6 +8,8 @@ from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
+from bot.telegram.chat_state import memory
+
 __all__ = ["answer_query", "is_not_modified", "is_query_too_old", "send"]
 
 log = logging.getLogger(__name__)
@@ -44,4 +46,6 @@ async def send(
     chat = update.effective_chat
     if chat is None:
         return None
-    return await context.bot.send_message(chat.id, text, reply_markup=markup)
+    sent = await context.bot.send_message(chat.id, text, reply_markup=markup)
+    memory(context).saw_message(sent.message_id)  # below the live card, if there is one
+    return sent

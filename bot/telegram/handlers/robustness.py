@@ -60,6 +60,8 @@ def gate_handler(deps: Deps) -> TypeHandler[Update, ContextTypes.DEFAULT_TYPE, N
         if chat.type != ChatType.PRIVATE and update.my_chat_member is None:
             await group(update, context, chat.id)
             raise ApplicationHandlerStop
+        if update.message is not None:  # her message pushes the live card up the chat
+            memory(context).saw_message(update.message.message_id)
 
     async def group(update: Update, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
         if update.callback_query is not None:

@@ -7,6 +7,7 @@ nothing twice) and hands the outcome to the `Presenter`. Buttons carry the respo
 and version they were drawn for; the services' version check decides whether a tap is the
 answer, a double tap ("Sudah tercatat"; the current question is sent again if it never arrived)
 or a stale keyboard. Typed text is bound by its message id to the question the kader saw.
+A tap that moves the family on edits its card in place (see `bot.telegram.presenter`).
 """
 
 from __future__ import annotations
@@ -101,12 +102,14 @@ class Survey:
         tap: Tap | None = None,
         *,
         answer_label: str | None = None,
+        answered_question: str | None = None,
         header: bool = False,
     ) -> None:
         if outcome.kind == "not_found" and outcome.position is None:
             forget_account(context)  # maybe deactivated: look the account up again next time
         presenter = self.presenter(update, context, tap)
-        await presenter.outcome(outcome, answer_label=answer_label, header=header)
+        await presenter.outcome(outcome, answer_label=answer_label,
+                                answered_question=answered_question, header=header)
 
     async def start_family(
         self,
@@ -216,10 +219,14 @@ class Survey:
             if await self.claim(update):
                 await send(update, context, texts.KADER_IDLE)
             return
-        # Bound by its message id to the question the kader saw (a /command never gets here).
+        # Bound by its message id to the question the kader saw (a /command never gets here);
+        # typed while a tap was moving her card on, it was meant for the card's old question
+        # (0: before any card, so it is "unseen" and the question is shown).
+        sent_before_edit = update.update_id <= memory(context).sent_before_edit
+        bound_to = 0 if sent_before_edit else message.message_id
         outcome = await answering.record_answer(
             self.ctx, account.user_id, response_id, None, message.text, None, update.update_id,
-            message_id=message.message_id,
+            message_id=bound_to,
         )
         if outcome.kind == "not_found":  # the remembered family is gone: try the latest draft
             memory(context).focus = None
@@ -227,7 +234,7 @@ class Survey:
             if retry is not None and retry != response_id:
                 outcome = await answering.record_answer(
                     self.ctx, account.user_id, retry, None, message.text, None, None,
-                    message_id=message.message_id,
+                    message_id=bound_to,
                 )
         outcome = await self._review_number(account, message, outcome)
         if outcome.kind == "recorded":
@@ -317,7 +324,7 @@ class Survey:
             memory(context).focus = None
             await presenter.close_tapped(None)
             return
-        await presenter.show(outcome.position, tidy=presenter.close_tapped(None))
+        await presenter.show(outcome.position, tidy=lambda: presenter.close_tapped(None))
 
     async def _dispatch(
         self,
@@ -339,10 +346,12 @@ class Survey:
             outcome = await answering.record_answer(
                 self.ctx, uid, r, question.name, choice.name, v, update_id
             )
-            await self.present(update, context, outcome, tap, answer_label=choice.label.get("id"))
+            await self.present(update, context, outcome, tap, answer_label=choice.label.get("id"),
+                               answered_question=question.name)
         elif kind is Kind.SKIP and question is not None:
             outcome = await answering.skip(self.ctx, uid, r, question.name, v, update_id)
-            await self.present(update, context, outcome, tap, answer_label="Dilewati")
+            await self.present(update, context, outcome, tap, answer_label="Dilewati",
+                               answered_question=question.name)
         elif kind is Kind.BACK:
             outcome = await answering.go_back(self.ctx, uid, r, v, update_id)
             await self.present(update, context, outcome, tap)

@@ -63,3 +63,18 @@ async def test_updates_without_a_user_or_chat_are_not_serialised() -> None:
     processor = PerUserSequentialProcessor()
     log = await run_all(processor, [Update(1), Update(2)], 0.05)
     assert [entry[0] for entry in log[:2]] == ["start", "start"]
+
+
+async def test_a_handler_sees_the_newest_update_of_its_user_that_arrived_while_it_ran() -> None:
+    processor = PerUserSequentialProcessor()
+    seen: dict[int, int | None] = {}
+
+    async def handle(update: Update) -> None:
+        await asyncio.sleep(0.02)  # the next updates arrive meanwhile
+        seen[update.update_id] = processor.newest_waiting(1001)
+
+    updates = [message_update(i, 1001) for i in (5, 6, 7)] + [message_update(9, 2002)]
+    await asyncio.gather(*(processor.process_update(u, handle(u)) for u in updates))
+
+    assert seen == {5: 7, 6: 7, 7: 7, 9: 7}, "another user's update is not hers"
+    assert processor.newest_waiting(1001) is None, "forgotten once her queue is empty"

@@ -108,3 +108,22 @@ def test_a_submitted_familys_card_shows_the_score_and_no_kirim() -> None:
     assert "Skor keluarga" in messages[0].text
     assert all("Kirim" not in b.text for m in messages if m.markup
                for row in m.markup.inline_keyboard for b in row)
+
+
+def test_the_live_card_heads_the_next_question_with_the_escaped_answer_it_replaced() -> None:
+    shown = position({"H_KEPALA": "Budi", "H_RT": "2", "H_ANGGOTA": "4"})
+    answered = render.answered_line("Nama <kepala>", "A & B")
+    message = render.position_messages(INSTRUMENT, shown, answered=answered)[0]
+
+    assert message.text.startswith("✔️ Nama &lt;kepala&gt;: <b>A &amp; B</b>\n\n")
+    assert "<b>Apakah ada pasangan" in message.text
+    assert message.markup is not None
+
+
+def test_the_review_card_that_replaces_the_live_card_starts_with_the_last_answer() -> None:
+    shown = position({"H_KEPALA": "Budi", "H_RT": "2", "H_ANGGOTA": "4"})
+    review = Review(sections=(), missing=("KSB5",))
+    answered = render.answered_line("Ada pasangan", "Ya")
+    messages = render.review_messages(INSTRUMENT, shown, review, answered=answered)
+
+    assert messages[0].text.startswith("✔️ Ada pasangan: <b>Ya</b>\n\n📋 ")
