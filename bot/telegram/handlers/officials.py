@@ -368,8 +368,11 @@ def official_handlers(deps: Deps) -> Handlers:
     in a background thread now, so the first /ikk after a start is not the slow one.
     """
     officials = Officials(deps)
+    # Not a daemon: a daemon thread stopped by interpreter exit inside matplotlib's C++ code
+    # aborts the process ("terminate called without an active exception", exit -6) when the
+    # bot is stopped right after it started; exit waits for the drawing (about a second).
     threading.Thread(
-        target=warm_chart_frame, args=(deps.instrument,), name="warm-chart", daemon=True
+        target=warm_chart_frame, args=(deps.instrument,), name="warm-chart", daemon=False
     ).start()
     new_private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     return [
