@@ -35,6 +35,7 @@ from rich.console import Console
 from sqlalchemy import func, select
 
 from bot.alerts.jobs import alert_service
+from bot.alerts.weeks import period_label
 from bot.db.database import Database
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade
@@ -299,7 +300,8 @@ async def _weekly_alert(world: DemoWorld) -> None:
     outcome = await service.run_now()
     await world.bot.settle()
     sent = outcome.report.sent if outcome.report is not None else 0
-    printer.note(f"Peringatan {outcome.period_key}: {format_integer(outcome.deliveries)} "
+    week = period_label(outcome.period_key)
+    printer.note(f"Peringatan {week}: {format_integer(outcome.deliveries)} "
                  f"penerima (Rina dan Pak Hendra), {format_integer(sent)} terkirim. "
                  "Yang diterima Pak Hendra:", "dim")
     received = printer.flush(PEJABAT_ID)
@@ -419,7 +421,9 @@ async def run_story(
     begun = time.time() if started is None else started
     console.print("ikk-bot demo — bot IKK tanpa akun Telegram dan tanpa internet",
                   style="bold", highlight=False)
-    async with demo_world(console, database_url=database_url) as world:
+    # The live card is edited at each tap: without the edits printed, the tapped questions
+    # would be missing from the transcript.
+    async with demo_world(console, database_url=database_url, show_edits=True) as world:
         printer = world.printer
         await announce_village(world)
         code = await _admin_invites_kader(world)

@@ -106,14 +106,15 @@ def test_an_edited_message_is_printed_again_marked_diubah_with_its_new_state(
     assert status == 0, err
     # A card whose keyboard was taken away says so in one line.
     assert "Bot (diubah): (tombol dihapus) Pertanyaan 2 dari" in out
-    # The tapped question is shown again with the answer the bot wrote into it, and the
-    # demo label once, at the end.
+    # A tap moves the live card on in place: it is printed again with the answer just given,
+    # the next question and its buttons, and the demo label once, before the buttons.
     edited = out[out.index("Anda (kader): (ketuk) [Ya]"):]
-    edited = edited[edited.index("Bot (diubah): Pertanyaan 4 dari"):]
-    edited = edited[: edited.index("\nBot: ")]
-    assert "Apakah ada pasangan suami-istri" in edited and "✔️ Ya" in edited
+    edited = edited[edited.index("Bot (diubah): ✔️ Ada pasangan: Ya"):]
+    edited = edited[: edited.index("Sampai jumpa.")]
+    assert "Pertanyaan 5 dari sekitar" in edited and "Apakah ada anak usia 0–17 tahun?" in edited
+    assert "[1] Ya  [2] Tidak  [3] ⬅️ Kembali" in edited
     assert edited.count("DATA SINTETIS") == 1
-    assert edited.rstrip().endswith("🧪 DATA SINTETIS: demo ikk-bot, bukan data nyata")
+    assert "🧪 DATA SINTETIS: demo ikk-bot, bukan data nyata" in edited.splitlines()[-2]
 
 
 def test_a_wrong_number_or_choice_is_explained_and_the_session_goes_on(

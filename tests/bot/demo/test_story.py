@@ -81,6 +81,8 @@ def test_the_kader_fills_a_family_with_buttons_and_numbers_to_the_review_card(
     assert "Pertanyaan 1 dari" in out
     assert "[Ya] [Tidak]" in out
     assert "Siti (kader): (ketuk) [Ya]" in out
+    # Each tap moves the live card on in place; the transcript shows the card as edited.
+    assert "Bot (diubah): ✔️ Ada pasangan: Ya" in out
     assert "Siti (kader): 3,5 juta" in out
     assert "Ringkasan jawaban — periksa sebelum dikirim" in out
     assert "11. Pendapatan per bulan: Rp 3.500.000" in out
@@ -103,6 +105,8 @@ def test_the_pejabat_picks_the_desa_and_gets_the_report_and_the_chart(demo: Run)
 def test_the_weekly_alert_reaches_the_pejabat(demo: Run) -> None:
     alert = demo.out.split("seperti `ikk-bot alerts run-now` —", 1)[1]
     assert "2 penerima (Rina dan Pak Hendra), 2 terkirim" in alert
+    assert re.search(r"Peringatan Minggu ke-\d+, \d+ \w+ .* \d{4}: 2 penerima", alert)
+    assert "-W" not in alert  # never the internal week key
     assert "Bot: 🔔 Peringatan mingguan IKK" in alert
     assert "Kab. Kotabaru" in alert
     assert re.search(r"Desa Sampanahan \(121 keluarga, \d+ indikator merah\)", alert)
@@ -125,12 +129,14 @@ def test_the_chart_is_a_png_and_the_export_opens_with_a_synthetic_label(demo: Ru
 
 
 def bot_messages(out: str) -> list[str]:
-    """Each message the bot sent, as printed: "Bot: …" and its indented lines."""
+    """Each message the bot sent or edited, as printed: "Bot: …" or "Bot (diubah): …" and its
+    indented lines (a one-line "keyboard removed" note is not a message)."""
     messages: list[list[str]] = []
     inside = False
     for line in out.splitlines():
-        if line.startswith("Bot: ") and not line.startswith(("Bot: (notifikasi)",
-                                                              "Bot: (peringatan)")):
+        if line.startswith(("Bot: ", "Bot (diubah): ")) and not line.startswith(
+            ("Bot: (notifikasi)", "Bot: (peringatan)", "Bot (diubah): (tombol dihapus)")
+        ):
             messages.append([line])
             inside = True
         elif inside and line.startswith(" "):
