@@ -300,7 +300,7 @@ async def _weekly_alert(world: DemoWorld) -> None:
     outcome = await service.run_now()
     await world.bot.settle()
     sent = outcome.report.sent if outcome.report is not None else 0
-    week = period_label(outcome.period_key)
+    week = period_label(outcome.period_key) if outcome.period_key else "minggu ini"
     printer.note(f"Peringatan {week}: {format_integer(outcome.deliveries)} "
                  f"penerima (Rina dan Pak Hendra), {format_integer(sent)} terkirim. "
                  "Yang diterima Pak Hendra:", "dim")
