@@ -36,6 +36,7 @@ from bot.telegram.deps import Deps
 from bot.telegram.handlers.common import answer_query, is_not_modified
 from bot.telegram.idempotency import claim_update
 from bot.telegram.official_buttons import PATTERN, Action, Source, decode
+from bot.telegram.period_texts import bad_period_message
 from bot.telegram.report_text import chart_caption, report_messages
 
 __all__ = ["CHART_FAILED", "official_handlers"]
@@ -139,6 +140,8 @@ class Officials:
         if status in ("choose", "suggest"):
             shown = official_texts.choice_message(answer, action)
             await self._send(update, context, shown.text, shown.markup)
+        elif status == "bad_period":
+            await self._send(update, context, bad_period_message(answer))
         elif status == "unregistered":
             forget_account(context)
             await self._send(update, context, texts.ACCESS)
