@@ -207,6 +207,8 @@ class Officials:
                     provisional=settings.provisional,
                     coverage=report.coverage,
                     bands=report.categories,
+                    previous=report.previous.result if report.previous is not None else None,
+                    previous_period=report.previous.period if report.previous else None,
                 )
             except Exception:  # the report is already sent; a missing picture must not undo it
                 log.exception("chart of %s %s could not be drawn", report.code, report.period)
