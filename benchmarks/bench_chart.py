@@ -10,7 +10,8 @@ of the same size and dpi with one line, saved as PNG, timed the same way in the 
 the ratio holds on a busy machine, where the absolute times do not). For comparison it also times
 the first render of a frame (cache empty) and the whole figure drawn in one piece
 (`build_area_figure` + `figure_to_png`, what every render would cost without the frame cache),
-and 8 renders through `asyncio.to_thread`, as the bot runs them.
+and 8 renders through `asyncio.to_thread`, as the bot runs them. The kecamatan is also drawn with
+a previous period's bars beside the current ones and the ratio to the one-period chart printed.
 Not a test: nothing is asserted. Target: a render in a few hundred milliseconds (< 500 ms).
 """
 
@@ -111,6 +112,27 @@ async def threaded(result: AreaResult, count: int) -> float:
     return time.perf_counter() - start
 
 
+def two_periods(result: AreaResult, instrument: Instrument, renders: int) -> None:
+    """The same area with the previous period's bars beside the current ones, against the
+    one-period chart, timed alternately in the same process (both frames cached first)."""
+    previous = mixed_kecamatan(instrument, families=2_400)
+    one = partial(render_area_chart, result, period=2026)
+    two = partial(render_area_chart, result, period=2026, previous=previous,
+                  previous_period=2025)
+    one()
+    two()
+    one_times: list[float] = []
+    two_times: list[float] = []
+    for _ in range(renders):
+        one_times += timed(one, 1)
+        two_times += timed(two, 1)
+    ratio = statistics.median(two_times) / statistics.median(one_times)
+    print("kecamatan, dua periode (batang periode sebelumnya di samping)")
+    print(f"  one period              median {ms(statistics.median(one_times))}")
+    print(f"  two periods             median {ms(statistics.median(two_times))}  "
+          f"p95 {ms(p95(two_times))}  = {ratio:.2f}× one period")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--renders", type=int, default=20)
@@ -143,6 +165,7 @@ def main() -> None:
               f"= {statistics.median(whole) / statistics.median(base):.1f}× baseline")
         print(f"  PNG {len(png) / 1024:.1f} KiB, {width}×{height} px "
               f"(Telegram: w+h {width + height} ≤ 10000, ratio {height / width:.2f} ≤ 20)")
+    two_periods(cases["kecamatan, 29 indikator campuran"], instrument, args.renders)
     total = asyncio.run(threaded(cases["kecamatan, 29 indikator campuran"], 8))
     print(f"8 renders via asyncio.to_thread: {total:.2f} s in total ({ms(total / 8)} each)")
 

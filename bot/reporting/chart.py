@@ -11,6 +11,11 @@ black-and-white print-out. The line under the area name says what the figures st
 villages with data of all, families of expected), and indicators hidden from the reader for too
 few families read "data belum cukup" with no bar and no number.
 
+Two periods (`previous`): each indicator's row holds the current bar on top and the previous
+period's below it, thinner, lighter and dotted (so it is told apart without colour), and the
+legend names both years. The value column stays the current period's. A previous value hidden
+from the reader has no bar, exactly as a hidden current one.
+
 The picture is sized for a phone (portrait, at most 1280 px on the long side, well inside
 Telegram's photo limits) and every number on it is formatted by `ikk_core.formatting`, so it reads
 "66,67" exactly like the text report sent with it.
@@ -46,6 +51,7 @@ __all__ = [
     "BAR_RED",
     "DPI",
     "GID_BAR_GREEN",
+    "GID_BAR_PREVIOUS",
     "GID_BAR_RED",
     "GID_HIDDEN",
     "GID_LABEL",
@@ -71,6 +77,11 @@ BAND_FILL = "#e9eef3"
 #: `gid`s set on the artists, so a test can count bars by kind on the Figure before it is saved.
 GID_BAR_RED = "bar-red"
 GID_BAR_GREEN = "bar-green"
+GID_BAR_PREVIOUS = "bar-previous"
+#: The previous period's bars: light and dotted, whatever their colour would be.
+BAR_PREVIOUS = "#b9c3cc"
+PREVIOUS_HATCH = "...."
+PERIOD_SWATCH = "#6b7680"
 GID_NO_VALUE = "no-value"
 GID_HIDDEN = "hidden-value"
 GID_COVERAGE = "coverage"
@@ -116,6 +127,8 @@ _TEXTS: Mapping[str, Mapping[str, str]] = {
         "provisional": "metode sementara",
         "no_families": "Belum ada keluarga yang tercatat",
         "other": "Lainnya",
+        "now": "{period}",
+        "before": "{period} (sebelumnya)",
     },
     "en": {
         "ikk": "IKK {value}",
@@ -134,6 +147,8 @@ _TEXTS: Mapping[str, Mapping[str, str]] = {
         "provisional": "provisional method",
         "no_families": "No families recorded yet",
         "other": "Other",
+        "now": "{period}",
+        "before": "{period} (previous)",
     },
 }
 
@@ -295,10 +310,12 @@ class _Frame:
     layout: _Layout
     no_value_shown: bool = True
     """The legend explains "tanpa nilai" only when some indicator is without value."""
+    periods: tuple[int, int] | None = None
+    """(current, previous) when the chart shows two periods: the legend names both."""
 
 
 def _frame(result: AreaResult, groups: list[_Group], lang: str, red_threshold: float,
-           provisional: bool) -> _Frame:
+           provisional: bool, periods: tuple[int, int] | None = None) -> _Frame:
     layout = _layout(sum(1 + len(g.indicators) for g in groups))
     footer = _text(lang, "instrument", id=result.instrument_id, version=result.instrument_version)
     if provisional:
@@ -318,6 +335,7 @@ def _frame(result: AreaResult, groups: list[_Group], lang: str, red_threshold: f
         ),
         layout=layout,
         no_value_shown=any(i.value is None and not i.suppressed for i in result.indicators),
+        periods=periods,
     )
 
 
@@ -352,6 +370,8 @@ def build_area_figure(
     provisional: bool = True,
     coverage: Coverage | None = None,
     bands: tuple[Band, ...] = (),
+    previous: AreaResult | None = None,
+    previous_period: int | None = None,
 ) -> Figure:
     """The whole chart as one Figure (not yet drawn), so tests can inspect it before saving.
 
@@ -361,11 +381,22 @@ def build_area_figure(
     threshold, so the picture can never disagree with the report.
     """
     groups = _groups(result, lang)
-    frame = _frame(result, groups, lang, red_threshold, provisional)
+    frame = _frame(result, groups, lang, red_threshold, provisional,
+                   _two_periods(period, previous, previous_period))
     fig, ax = _new_figure(frame.layout, transparent=False)
     _draw_frame(fig, ax, frame)
-    _draw_numbers(fig, ax, result, groups, frame, _Title(period, coverage, bands))
+    _draw_numbers(fig, ax, result, groups, frame, _Title(period, coverage, bands),
+                  previous if frame.periods is not None else None)
     return fig
+
+
+def _two_periods(
+    period: int | None, previous: AreaResult | None, previous_period: int | None
+) -> tuple[int, int] | None:
+    """(current, previous) when both periods are given, else None (a one-period chart)."""
+    if period is None or previous is None or previous_period is None:
+        return None
+    return period, previous_period
 
 
 @dataclass(frozen=True)
@@ -411,13 +442,18 @@ def _draw_frame(fig: Figure, ax: Axes, frame: _Frame) -> None:
 
 
 def _draw_numbers(fig: Figure, ax: Axes, result: AreaResult, groups: list[_Group],
-                  frame: _Frame, title: _Title) -> None:
+                  frame: _Frame, title: _Title, previous: AreaResult | None = None) -> None:
     """The area's part: bars, values, dimension indices, title, and the threshold line (drawn
     with the numbers so that it stays on top of the bars)."""
     layout, lang = frame.layout, frame.lang
     bar_rows: list[int] = []
     bar_values: list[float] = []
     bar_red: list[bool] = []
+    before = {} if previous is None else {
+        i.code: i.value for i in previous.indicators if i.value is not None and not i.suppressed
+    }
+    before_rows: list[int] = []
+    before_values: list[float] = []
     y = 0
     for group in groups:
         if group.dimension is not None:
@@ -428,13 +464,21 @@ def _draw_numbers(fig: Figure, ax: Axes, result: AreaResult, groups: list[_Group
             )
         y += 1
         for indicator in group.indicators:
-            _draw_indicator(ax, indicator, y, layout, lang, explain=result.families > 0)
+            _draw_indicator(ax, indicator, y, layout, lang, explain=result.families > 0,
+                            note_offset=0.0 if previous is None else -0.17)
             if indicator.value is not None:
                 bar_rows.append(y)
                 bar_values.append(indicator.value)
                 bar_red.append(indicator.red)
+            if indicator.code in before:
+                before_rows.append(y)
+                before_values.append(before[indicator.code])
             y += 1
-    _draw_bars(ax, bar_rows, bar_values, bar_red)
+    if previous is None:
+        _draw_bars(ax, bar_rows, bar_values, bar_red)
+    else:
+        _draw_bars(ax, bar_rows, bar_values, bar_red, offset=-0.17, height=0.4)
+        _draw_previous_bars(ax, before_rows, before_values)
     ax.axvline(
         frame.red_threshold, color="#333333", linestyle=(0, (5, 3)), linewidth=1.4, zorder=3
     )
@@ -465,28 +509,41 @@ def _style_axes(ax: Axes, layout: _Layout, lang: str) -> None:
     )
 
 
-def _draw_bars(ax: Axes, rows: list[int], values: list[float], red: list[bool]) -> None:
+def _draw_bars(ax: Axes, rows: list[int], values: list[float], red: list[bool], *,
+               offset: float = 0.0, height: float = 0.66) -> None:
     """All bars in one `barh` call: one call per bar costs a sixth of the whole render."""
     if not rows:
         return
     colours = [BAR_RED if r else BAR_GREEN for r in red]
-    bars = ax.barh(rows, values, height=0.66, color=colours, zorder=2, edgecolor="white",
-                   linewidth=0)
+    bars = ax.barh([r + offset for r in rows], values, height=height, color=colours, zorder=2,
+                   edgecolor="white", linewidth=0)
     for bar, is_red in zip(bars, red, strict=True):
         bar.set_gid(GID_BAR_RED if is_red else GID_BAR_GREEN)
         if is_red:
             bar.set_hatch(RED_HATCH)
 
 
+def _draw_previous_bars(ax: Axes, rows: list[int], values: list[float]) -> None:
+    """The previous period's bars under the current ones: light, dotted, one `barh` call."""
+    if not rows:
+        return
+    bars = ax.barh([r + 0.22 for r in rows], values, height=0.26, color=BAR_PREVIOUS,
+                   zorder=2, edgecolor=PERIOD_SWATCH, linewidth=0, hatch=PREVIOUS_HATCH)
+    for bar in bars:
+        bar.set_gid(GID_BAR_PREVIOUS)
+
+
 def _draw_indicator(
-    ax: Axes, indicator: IndicatorResult, y: int, layout: _Layout, lang: str, *, explain: bool
+    ax: Axes, indicator: IndicatorResult, y: int, layout: _Layout, lang: str, *, explain: bool,
+    note_offset: float = 0.0,
 ) -> None:
     """The value column of one row; a row without value also says so in the bar area, unless
-    the whole area has no family (then one note says it once, instead of 29 times)."""
+    the whole area has no family (then one note says it once, instead of 29 times). With two
+    periods the note sits where the current bar would be, clear of the previous one."""
     if indicator.value is None:
         if explain:
             ax.text(
-                1.0, y, _text(lang, "hidden" if indicator.suppressed else "no_value"),
+                1.0, y + note_offset, _text(lang, "hidden" if indicator.suppressed else "no_value"),
                 ha="left", va="center", fontsize=layout.value_size, fontstyle="italic",
                 color=NO_VALUE_GREY, fontfamily=FONT,
             )
@@ -561,6 +618,14 @@ def _draw_legend_and_footer(fig: Figure, frame: _Frame) -> None:
     if frame.no_value_shown:
         handles.append(Line2D([], [], color=NO_VALUE_GREY, marker="_", linestyle="none",
                               markersize=10, markeredgewidth=2.5, label=_text(lang, "no_value")))
+    if frame.periods is not None:
+        now, before = frame.periods
+        handles = [
+            Patch(facecolor=PERIOD_SWATCH, label=_text(lang, "now", period=now)),
+            Patch(facecolor=BAR_PREVIOUS, edgecolor=PERIOD_SWATCH, hatch=PREVIOUS_HATCH,
+                  linewidth=0, label=_text(lang, "before", period=before)),
+            *handles,
+        ]
     height = frame.layout.height
     fig.legend(
         handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.4 / height),
@@ -618,6 +683,8 @@ def render_area_chart(
     provisional: bool = True,
     coverage: Coverage | None = None,
     bands: tuple[Band, ...] = (),
+    previous: AreaResult | None = None,
+    previous_period: int | None = None,
 ) -> bytes:
     """The chart as PNG bytes (880×1276 px for 29 indicators): blocking, run it in a thread.
 
@@ -625,9 +692,11 @@ def render_area_chart(
     layers: the cached instrument frame, and this area's numbers on a transparent figure.
     """
     groups = _groups(result, lang)
-    frame = _frame(result, groups, lang, red_threshold, provisional)
+    frame = _frame(result, groups, lang, red_threshold, provisional,
+                   _two_periods(period, previous, previous_period))
     fig, ax = _new_figure(frame.layout, transparent=True)
-    _draw_numbers(fig, ax, result, groups, frame, _Title(period, coverage, bands))
+    _draw_numbers(fig, ax, result, groups, frame, _Title(period, coverage, bands),
+                  previous if frame.periods is not None else None)
     return _to_png(Image.alpha_composite(_frame_layer(frame), _pixels(fig)))
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -205,6 +205,7 @@ def build_area_workbook(
     family_sheet: bool = True,
     hidden_indicators: Collection[str] = (),
     coverage: Coverage | None = None,
+    extra_sheets: Sequence[Callable[[Workbook], None]] = (),
 ) -> bytes:
     """The .xlsx export of `area` (its villages and families in the order given) as bytes.
 
@@ -220,6 +221,8 @@ def build_area_workbook(
     _summary_sheet(workbook, context, len(villages))
     _indicator_sheet(workbook, context, villages)
     _dimension_sheet(workbook, context, villages)
+    for write_sheet in extra_sheets:  # e.g. "Perubahan" (bot.reporting.change_sheet)
+        write_sheet(workbook)
     rows = (
         _family_sheet(workbook, context, families, include_names, hidden_indicators)
         if family_sheet else None

@@ -46,6 +46,7 @@ __all__ = [
     "area_filter",
     "count_rows",
     "indicator_counts",
+    "instruments_by_period",
     "latest_period",
     "periods_with_data",
     "rebuild_counts",
@@ -321,6 +322,28 @@ async def indicator_counts(
         IndicatorCount(period, village, indicator, t[0], t[1], t[2], t[3])
         for (period, village, indicator), t in sums.items()
     ]
+
+
+async def instruments_by_period(
+    session: AsyncSession, area_code: str, periods: Sequence[int]
+) -> dict[int, frozenset[str]]:
+    """The ids of the instruments that scored the area's submitted families, per period: two
+    periods scored by different instruments are not compared (`ikk_core.period_change`)."""
+    if not periods:
+        return {}
+    rows = await session.execute(
+        select(Counts.c.period, Counts.c.instrument_id)
+        .where(
+            Counts.c.families > 0,
+            area_filter(area_code, Counts.c.village_code, _dialect(session)),
+            Counts.c.period.in_(list(periods)),
+        )
+        .distinct()
+    )
+    found: dict[int, set[str]] = defaultdict(set)
+    for period, instrument_id in rows.all():
+        found[int(period)].add(str(instrument_id))
+    return {period: frozenset(ids) for period, ids in found.items()}
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from bot.db.types import utcnow
 from bot.reporting.workbook import FamilyRow, build_area_workbook
 from bot.repositories.audit import ACTION_SENSITIVE_EXPORT, record_audit
 from bot.repositories.scores import area_filter
+from bot.services.change_export import change_sheets
 from bot.services.context import ServiceContext
 from bot.services.reports import AreaReport, operator_report
 from ikk_core.areas import display_name, is_village_code
@@ -81,6 +82,8 @@ class ExportFile:
     """False when the workbook has no per-family sheet at all (a pejabat's, or no --names)."""
     sensitive: bool = False
     """True when the family sheet carries the sensitive indicators (`--sensitive`)."""
+    change_sheet: bool = False
+    """True when the workbook compares with the previous period ("Perubahan")."""
 
 
 def export_filename(area_code: str, period: int) -> str:
@@ -181,6 +184,7 @@ def build_export(
     if include_sensitive and not include_names:
         raise ValueError("sensitive columns are only written into a named (admin) export")
     villages = village_results(report)
+    extra = change_sheets(report, instrument, generated_at or utcnow())
     data = build_area_workbook(
         area=report.result,
         villages=villages,
@@ -192,6 +196,7 @@ def build_export(
         family_sheet=include_names,
         hidden_indicators=() if include_sensitive else instrument.sensitive_names(),
         coverage=report.coverage,
+        extra_sheets=extra,
     )
     return ExportFile(
         filename=export_filename(report.code, report.period),
@@ -205,6 +210,7 @@ def build_export(
         family_rows=include_names and families is not None,
         family_sheet=include_names,
         sensitive=include_sensitive and families is not None,
+        change_sheet=bool(extra),
     )
 
 

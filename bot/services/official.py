@@ -41,6 +41,7 @@ from bot.repositories.scope import OutOfScope
 from bot.repositories.users import UserError
 from bot.services.context import ServiceContext
 from bot.services.exports import ExportFile, build_export, family_rows_for
+from bot.services.period_query import PeriodProblem, period_problem, split_year
 from bot.services.progress import ProgressReport, progress
 from bot.services.reports import AreaReport, area_report
 from ikk_core.areas import (
@@ -85,6 +86,7 @@ Status = Literal[
     "empty",  # /ekspor of an area where no family has been submitted
     "forbidden",  # the role may not do this (a kader exporting or inviting)
     "unregistered",  # the account is unknown or was deactivated
+    "bad_period",  # /ikk with a year that is not a number, in the future or without data
 ]
 
 
@@ -126,6 +128,12 @@ class Answer(Generic[T]):
     value: T | None = None
     options: tuple[AreaOption, ...] = field(default_factory=tuple)
     period: int | None = None
+    year_typed: str = ""
+    """"bad_period": the year as typed."""
+    problem: PeriodProblem | None = None
+    """"bad_period": why that year cannot be read."""
+    periods: tuple[int, ...] = ()
+    """"bad_period": the years with data for the area, newest first."""
 
     @property
     def ok(self) -> bool:
@@ -259,17 +267,36 @@ async def ikk_report(
     code: str | None = None,
     period: int | None = None,
 ) -> Answer[AreaReport]:
-    """`/ikk [name] [year]` or a tapped area: the area's report from the stored scores."""
+    """`/ikk [name] [year]` or a tapped area: the area's report from the stored scores.
+
+    A trailing number is a year only when the whole text is not itself the name of an area
+    ("Desa 12"); a year that cannot be read (not a number, in the future, without data for
+    the area) gives "bad_period" with the years that have data.
+    """
+    token: str | None = None if period is None else str(period)
+    resolved: _Resolved | None = None
     if query is not None:
-        query, typed_period = split_period(query)
-        period = period if period is not None else typed_period
-    resolved = await _find(ctx, actor, query, code)
+        typed = split_year(query)
+        if typed.token is not None and typed.name:
+            whole = await _find(ctx, actor, typed.text, code)
+            if whole.answer.ok:
+                resolved = whole
+        if resolved is None:
+            query, token = typed.name, typed.token if period is None else token
+            period = period if period is not None else typed.year
+    if resolved is None:
+        resolved = await _find(ctx, actor, query, code)
     answer: Answer[AreaReport] = _retyped(resolved, period)
     if not answer.ok or answer.area is None:
         return answer
     report = await area_report(ctx, actor, answer.area.code, period)
     if report is None:  # removed from the scope between the two reads
         return answer.but("not_found")
+    if token is not None:
+        problem = period_problem(token, period, report.periods, ctx.current_period())
+        if problem is not None:
+            return Answer("bad_period", answer.query, answer.area, None, (), period,
+                          year_typed=token, problem=problem, periods=report.periods)
     return answer.holding(report)
 
 

@@ -44,6 +44,7 @@ from bot.repositories.scores import (
     activity,
     applicable_by_child,
     indicator_counts,
+    instruments_by_period,
     periods_with_data,
 )
 from bot.repositories.targets import village_targets
@@ -59,6 +60,7 @@ from ikk_core.areas import AreaLevel, ancestors, is_village_code, short_label
 from ikk_core.coverage import Coverage
 from ikk_core.disclosure import suppress
 from ikk_core.instrument import Band, Instrument
+from ikk_core.period_change import PeriodChange, compare_periods
 from ikk_core.results import AreaResult
 
 __all__ = ["AreaLine", "AreaReport", "PeriodResult", "area_report", "operator_report"]
@@ -121,6 +123,8 @@ class PeriodResult:
     period: int
     result: AreaResult
     submitted: int
+    coverage: Coverage | None = None
+    """The previous period's own denominators ("2024: 80 keluarga dari 3 desa")."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,9 @@ class AreaReport:
     under `min_families` families. False for the admin and the command line."""
     min_cell: int = 1
     min_families: int = 1
+    comparison: PeriodChange | None = None
+    """The IKK and dimensions against `previous`, arrows only where both are shown and
+    like-for-like (`ikk_core.period_change`)."""
 
     @property
     def label(self) -> str:
@@ -207,6 +214,8 @@ class _Raw:
     area and indicator, summed by the database); empty when the reader sees everything."""
     targets: tuple[int, int] = (0, 0)
     """(villages of the area with an expected number of families, their sum)."""
+    instruments: tuple[tuple[int, frozenset[str]], ...] = ()
+    """(period, ids of the instruments that scored it) for the periods read."""
 
 
 async def _subtree(session: AsyncSession, code: str) -> list[_AreaInfo]:
@@ -265,6 +274,9 @@ async def _read(
             disclosure=Disclosure(sees_all, ctx.min_cell, ctx.min_families),
             tree_counts=tuple(tree),
             targets=await village_targets(session, area_code),
+            instruments=tuple(
+                (await instruments_by_period(session, area_code, wanted)).items()
+            ),
         )
 
     return await ctx.read(work)
@@ -440,12 +452,21 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
         result = results_from_counts(
             instrument, total, names, levels, _hidden_cells(instrument, raw, raw.previous, total)
         )[area.code]
-        previous = PeriodResult(raw.previous, result, int(total.families[0]))
+        previous = PeriodResult(raw.previous, result, int(total.families[0]),
+                                _coverage(raw, submitted[raw.previous]))
 
     per_village_outdated: dict[str, int] = defaultdict(int)
     for count in by_period[raw.period]:
         per_village_outdated[count.village_code] = max(
             per_village_outdated[count.village_code], count.outdated
+        )
+    comparison: PeriodChange | None = None
+    if previous is not None:
+        scored_by = dict(raw.instruments)
+        comparison = compare_periods(
+            main, previous.result, period=raw.period, previous=previous.period,
+            now_instruments=scored_by.get(raw.period, frozenset()),
+            before_instruments=scored_by.get(previous.period, frozenset()),
         )
     rules = raw.disclosure
     return AreaReport(
@@ -468,6 +489,7 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
         suppressed_view=not rules.sees_all,
         min_cell=1 if rules.sees_all else rules.min_cell,
         min_families=1 if rules.sees_all else rules.min_families,
+        comparison=comparison,
     )
 
 

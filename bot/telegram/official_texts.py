@@ -159,6 +159,8 @@ def export_caption(file: ExportFile) -> str:
         privacy = "Berisi nama kepala keluarga: simpan dan bagikan dengan hati-hati."
     else:
         privacy = "Keluarga ditandai dengan nomor, tanpa nama."
+    if file.change_sheet:
+        sheets = sheets.replace("Dimensi per desa", "Dimensi per desa, Perubahan")
     return (
         f"📥 <b>IKK {escape(file.area_label)}</b> · periode {file.period}\n"
         f"{format_integer(file.families)} keluarga · {format_integer(file.villages)} desa/kel.\n"

@@ -21,6 +21,7 @@ from html import escape
 from typing import Final
 
 from bot.services.reports import AreaLine, AreaReport
+from bot.telegram.period_change_text import change_block, ikk_change_line
 from ikk_core.areas import AreaLevel, display_name
 from ikk_core.categories import category_rank
 from ikk_core.coverage import coverage_text
@@ -126,13 +127,9 @@ def _ikk_block(report: AreaReport) -> str:
         f"<b>IKK {format_value(result.ikk)}</b> · "
         f"{_category(result.category, report.categories)}"
     ]
-    moved = change_text(report.change)
-    if moved is not None and report.previous is not None:
-        lines.append(
-            f"{moved} dibanding {report.previous.period} "
-            f"(IKK {format_value(report.previous.result.ikk)}, "
-            f"{format_integer(report.previous.submitted)} keluarga)"
-        )
+    moved = ikk_change_line(report)
+    if moved is not None:
+        lines.append(moved)
     return "\n".join(lines)
 
 
@@ -364,7 +361,7 @@ def report_messages(
     figures: tuple[str | None, ...] = ()
     if not report.too_few(report.submitted):
         blocks += [_ikk_block(report), _dimensions(report), _red(report, red_threshold)]
-        figures = (_hidden(report), _no_value(report))
+        figures = (_hidden(report), _no_value(report), change_block(report))
     for optional in (*figures, *_below(report, shown_min), _notes(report)):
         if optional is not None:
             blocks.append(optional)

@@ -36,6 +36,7 @@ from bot.telegram.deps import Deps
 from bot.telegram.handlers.common import answer_query, is_not_modified
 from bot.telegram.idempotency import claim_update
 from bot.telegram.official_buttons import PATTERN, Action, Source, decode
+from bot.telegram.period_texts import bad_period_message
 from bot.telegram.report_text import chart_caption, report_messages
 
 __all__ = ["CHART_FAILED", "official_handlers"]
@@ -139,6 +140,8 @@ class Officials:
         if status in ("choose", "suggest"):
             shown = official_texts.choice_message(answer, action)
             await self._send(update, context, shown.text, shown.markup)
+        elif status == "bad_period":
+            await self._send(update, context, bad_period_message(answer))
         elif status == "unregistered":
             forget_account(context)
             await self._send(update, context, texts.ACCESS)
@@ -204,6 +207,8 @@ class Officials:
                     provisional=settings.provisional,
                     coverage=report.coverage,
                     bands=report.categories,
+                    previous=report.previous.result if report.previous is not None else None,
+                    previous_period=report.previous.period if report.previous else None,
                 )
             except Exception:  # the report is already sent; a missing picture must not undo it
                 log.exception("chart of %s %s could not be drawn", report.code, report.period)

@@ -21,8 +21,12 @@ from bot.telegram.report_text import (
 from ikk_core.aggregation import aggregate
 from ikk_core.areas import AreaLevel
 from ikk_core.coverage import Coverage
+from ikk_core.period_change import compare_periods
 from ikk_core.results import AreaResult
 from tests.bot.reporting.reporting_samples import (
+    FAMILY_A,
+    FAMILY_B,
+    FAMILY_C,
     instrument,
     random_scores,
     score_table,
@@ -114,13 +118,40 @@ def test_change_since_the_previous_period_has_an_arrow_and_two_decimals(
     assert change_text(change) == shown
 
 
+def with_previous(before: AreaResult, families: int) -> AreaReport:
+    """The worked example in 2025 against `before` in 2024, compared as the service does."""
+    now = worked_example()
+    return village_report(
+        previous=PeriodResult(2024, before, families), periods=(2025, 2024),
+        comparison=compare_periods(now, before, period=2025, previous=2024),
+    )
+
+
 def test_the_report_compares_with_the_previous_period_when_there_is_one() -> None:
-    before = aggregate(instrument(), score_table([{"LS1": 1, "KF1": 0}]), VILLAGE, "S", "desa")
-    report = village_report(previous=PeriodResult(2024, before, 1), periods=(2025, 2024))
+    worse_c = {**FAMILY_C, "KSB1": 0}  # the same indicators have a value: like-for-like
+    before = aggregate(instrument(), score_table([FAMILY_A, FAMILY_B, worse_c]), VILLAGE, "S",
+                       "desa")
+    report = with_previous(before, 3)
     [text] = report_messages(report)
-    assert report.change is not None
-    assert f"{change_text(report.change)} dibanding 2024" in plain(text)
-    assert "Periode lain: 2024" in plain(text)
+    shown = plain(text)
+    assert report.change is not None and report.change > 0
+    assert f"{change_text(report.change)} dibanding 2024" in shown
+    assert "Perubahan sejak 2024" in shown
+    assert "2025: 3 keluarga · 2024: 3 keluarga" in shown
+    assert "KSB · Ketahanan Sosial Budaya: ▲" in shown
+    assert "LS · Legalitas dan Struktur: tetap (83,33 → 83,33)" in shown
+    assert "Periode lain: 2024" in shown
+
+
+def test_a_previous_period_on_other_indicators_is_not_comparable_and_has_no_arrow() -> None:
+    # (An earlier version of this test compared with a one-family period measured on two
+    # indicators and expected an arrow; that comparison is not like-for-like.)
+    before = aggregate(instrument(), score_table([{"LS1": 1, "KF1": 0}]), VILLAGE, "S", "desa")
+    [text] = report_messages(with_previous(before, 1))
+    shown = plain(text)
+    assert "dibanding 2024" not in shown and "▲" not in shown and "▼" not in shown
+    assert "IKK: tidak sebanding" in shown
+    assert "Tidak sebanding: angka dua periode" in shown
 
 
 def test_an_area_without_submitted_families_says_so_clearly() -> None:
