@@ -56,9 +56,13 @@ def _ranked_line(number: int, line: AreaLine, expected: Mapping[str, int],
     return text + (" · ⚠️ data belum cukup" if line.submitted < min_families else "")
 
 
-def _thin_line(number: int, line: AreaLine, expected: Mapping[str, int]) -> str:
+def _thin_line(number: int, line: AreaLine, expected: Mapping[str, int],
+               min_families: int) -> str:
+    """A village without an IKK shown: too few families, or (with enough) hidden so that the
+    kecamatan's figure minus the others' cannot give a small village's."""
+    why = "data belum cukup" if line.submitted < min_families else "🔒 IKK disembunyikan"
     return (
-        f"{number}. {escape(line.label)}: data belum cukup · "
+        f"{number}. {escape(line.label)}: {why} · "
         f"{family_coverage(line.submitted, expected.get(line.code))}"
     )
 
@@ -91,7 +95,7 @@ def ranking_block(report: AreaReport, *, min_families: int, cap: int = RANKED_SH
         if line.ikk is not None:
             lines.append(_ranked_line(number, line, report.expected, min_families))
         else:
-            lines.append(_thin_line(number, line, report.expected))
+            lines.append(_thin_line(number, line, report.expected, min_families))
     rest = len(listed) - min(cap, len(listed))
     if rest:
         lines.append(
