@@ -31,7 +31,7 @@ SAMPANAHAN = "63.02.12.2005"
 KOTABARU = "63.02"
 TANAH_LAUT = "63.01"
 HEAD_NAMES = ("Ahmad Fauzi", "Budi Santoso", "Citra Lestari")
-OFFICIAL_MENU = ["ikk", "ekspor", "progres", "undang", "bantuan"]
+OFFICIAL_MENU = ["ikk", "merah", "ekspor", "progres", "undang", "bantuan"]
 DESA_BUTTON = "Desa Sampanahan, Kec. Sampanahan"
 #: Chat behaviour that does not depend on the database (the services under it run on both
 #: databases in tests/bot/officials) runs on SQLite only, to keep this file quick.

@@ -18,7 +18,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.services.red_villages import RedAnswer, red_villages
 from bot.telegram import texts
-from bot.telegram.chat_state import account_of, forget_account
+from bot.telegram.chat_state import Account, account_of, forget_account
 from bot.telegram.deps import Deps
 from bot.telegram.handlers.common import answer_query, is_not_modified
 from bot.telegram.idempotency import claim_update
@@ -61,40 +61,42 @@ class Merah:
         await context.bot.send_message(chat.id, shown.text, reply_markup=shown.markup,
                                        disable_web_page_preview=True)
 
-    async def _registered(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-        """Claim the update; False for a redelivery or a stranger (who is told how to join)."""
+    async def _account(self, update: Update, context: ContextTypes.DEFAULT_TYPE
+                       ) -> Account | None:
+        """Claim the update and find the registered person; None for a redelivery or a
+        stranger (who is told how to get access)."""
         user, chat = update.effective_user, update.effective_chat
         if user is None or not await claim_update(
             self.deps.session_factory, update.update_id, user.id
         ):
-            return False
-        if await account_of(self.deps.session_factory, context, user.id) is None:
-            if chat is not None:
-                await context.bot.send_message(chat.id, texts.ACCESS)
-            return False
-        return True
+            return None
+        account = await account_of(self.deps.session_factory, context, user.id)
+        if account is None and chat is not None:
+            await context.bot.send_message(chat.id, texts.ACCESS)
+        return account
 
     async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        user = update.effective_user
-        if user is None or not await self._registered(update, context):
+        account = await self._account(update, context)
+        if account is None:
             return
-        answer = await red_villages(self.deps.services, user.id, _typed(update.message))
+        answer = await red_villages(self.deps.services, account.user_id, _typed(update.message))
         await self._send(update, context, answer)
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query, user = update.callback_query, update.effective_user
-        if query is None or user is None:
+        query = update.callback_query
+        if query is None:
             return
         decoded = decode_button(query.data)
         if decoded is None:
             await answer_query(query, texts.BUTTON_EXPIRED)
             return
         await answer_query(query)
-        if not await self._registered(update, context):
+        account = await self._account(update, context)
+        if account is None:
             return
         await self._close(query.message)
         indicator, code = decoded
-        answer = await red_villages(self.deps.services, user.id, code=code,
+        answer = await red_villages(self.deps.services, account.user_id, code=code,
                                     indicator_code=indicator)
         await self._send(update, context, answer)
 
