@@ -294,7 +294,7 @@ async def test_ikk_without_a_name_shows_the_officials_area_with_its_areas_below(
     text = report.visible_text
     assert "IKK Kabupaten Kotabaru" in text and "Kecamatan (1)" in text
     assert re.search(r"1\. Kec\. Sampanahan: 87,50 · 3 kel\.", text)
-    assert re.search(r"1\. Desa Sampanahan: 87,50 · 3 kel\.", text)
+    assert "1. Desa Sampanahan: 87,50 · 🔴 8 merah · 3 keluarga" in text  # the ranking
     assert photo.photo is not None
 
 
