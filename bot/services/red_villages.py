@@ -110,6 +110,8 @@ class RedAnswer:
     value: RedVillages | None = None
     options: tuple[AreaOption, ...] = field(default_factory=tuple)
     indicator: Indicator | None = None
+    period: int | None = None
+    """The year typed ("/merah KSP1 Sampanahan 2024"), carried by the buttons of a choice."""
 
 
 def split_request(text: str) -> tuple[str, str]:
@@ -176,13 +178,14 @@ def red_villages_in(report: AreaReport, instrument: Instrument, indicator: Indic
 
 async def red_villages(
     ctx: ServiceContext, actor: int, text: str = "", *, code: str | None = None,
-    indicator_code: str | None = None,
+    indicator_code: str | None = None, period: int | None = None,
 ) -> RedAnswer:
     """`/merah <indikator> [wilayah] [tahun]` as typed (`text`), or a tapped area (`code` with
     `indicator_code`): the red villages of the indicator in the area (default: the person's
     own area), latest period unless a year is typed."""
     typed, rest = (indicator_code or "", "") if code is not None else split_request(text)
-    query, period = split_period(rest) if rest else ("", None)
+    query, typed_period = split_period(rest) if rest else ("", None)
+    period = period if period is not None else typed_period
     user, found = await official.find_area(ctx, actor, query=query or None, code=code)
     if user is not None and user.is_kader:
         return RedAnswer("forbidden", typed, query)
@@ -195,7 +198,8 @@ async def red_villages(
         return RedAnswer("unknown_indicator", typed, query)
     if found.status != "ok" or found.area is None:
         status: RedStatus = found.status if found.status in _AREA_STATUSES else "not_found"  # type: ignore[assignment]
-        return RedAnswer(status, typed, found.query, found.area, None, found.options, indicator)
+        return RedAnswer(status, typed, found.query, found.area, None, found.options, indicator,
+                         period)
     report = await area_report(ctx, actor, found.area.code, period)
     if report is None:  # left the scope between the two reads
         return RedAnswer("not_found", typed, found.query, None, None, (), indicator)

@@ -39,19 +39,22 @@ FORBIDDEN: Final = (
     "Daftar desa merah hanya untuk pejabat dan admin. Ketik /ikk untuk melihat IKK desa Anda."
 )
 PREFIX: Final = "mr1"
-"""Callback data of the area buttons: "mr1:<indicator>:<area code>" (ASCII, under 40 bytes)."""
+"""Callback data of the area buttons: "mr1:<indicator>:<area code>[:<year>]" (ASCII, under 45
+bytes with an indicator code of up to 16 characters)."""
 
 
-def encode_button(indicator: str, code: str) -> str:
-    return f"{PREFIX}:{indicator}:{code}"
+def encode_button(indicator: str, code: str, period: int | None = None) -> str:
+    return f"{PREFIX}:{indicator}:{code}" + (f":{period}" if period is not None else "")
 
 
-def decode_button(data: str | None) -> tuple[str, str] | None:
-    """(indicator, area code) of a /merah area button, or None for anything else."""
+def decode_button(data: str | None) -> tuple[str, str, int | None] | None:
+    """(indicator, area code, year or None) of a /merah area button; None for anything else."""
     parts = (data or "").split(":")
-    if len(parts) != 3 or parts[0] != PREFIX or not parts[1] or not parts[2]:
+    if len(parts) not in (3, 4) or parts[0] != PREFIX or not parts[1] or not parts[2]:
         return None
-    return parts[1], parts[2]
+    if len(parts) == 4 and not (parts[3].isascii() and parts[3].isdigit() and len(parts[3]) == 4):
+        return None
+    return parts[1], parts[2], int(parts[3]) if len(parts) == 4 else None
 
 
 def indicator_help(instrument: Instrument, typed: str = "") -> str:
@@ -83,7 +86,8 @@ def refusal(answer: RedAnswer, instrument: Instrument) -> Rendered:
             else f"Ada beberapa wilayah bernama “{query}”. Pilih yang dimaksud:"
         )
         markup = InlineKeyboardMarkup([
-            [InlineKeyboardButton(option.label, callback_data=encode_button(code, option.code))]
+            [InlineKeyboardButton(option.label, callback_data=encode_button(code, option.code,
+                                                                   answer.period))]
             for option in answer.options
         ])
         return Rendered(text, markup)

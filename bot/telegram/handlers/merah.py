@@ -2,8 +2,8 @@
 
 Thin (design decision 6): claim the update, call `bot.services.red_villages.red_villages`, and
 render with `bot.telegram.red_texts`. An ambiguous area name is answered with buttons
-("mr1:<indicator>:<area code>"); the service checks a tapped code against the tapper's scope
-exactly like a typed name, so a forged button reveals nothing.
+("mr1:<indicator>:<area code>[:<year>]"); the service checks a tapped code against the
+tapper's scope exactly like a typed name, so a forged button reveals nothing.
 """
 
 from __future__ import annotations
@@ -95,9 +95,9 @@ class Merah:
         if account is None:
             return
         await self._close(query.message)
-        indicator, code = decoded
+        indicator, code, period = decoded
         answer = await red_villages(self.deps.services, account.user_id, code=code,
-                                    indicator_code=indicator)
+                                    indicator_code=indicator, period=period)
         await self._send(update, context, answer)
 
     async def _close(self, message: object) -> None:

@@ -147,13 +147,16 @@ def test_an_ambiguous_area_offers_buttons_that_carry_indicator_and_area() -> Non
     ksp1 = find_indicator(ins, "KSP1")
     options = (AreaOption("63.02.12", "Sampanahan", AreaLevel.KECAMATAN, "Kab. Kotabaru"),
                AreaOption("63.02.12.2005", "Sampanahan", AreaLevel.DESA, "Kec. Sampanahan"))
-    shown = refusal(RedAnswer("choose", "KSP1", "Sampanahan", None, None, options, ksp1), ins)
+    shown = refusal(RedAnswer("choose", "KSP1", "Sampanahan", None, None, options, ksp1, 2024),
+                    ins)
     assert shown.markup is not None
     data = [row[0].callback_data for row in shown.markup.inline_keyboard]
-    assert data == ["mr1:KSP1:63.02.12", "mr1:KSP1:63.02.12.2005"]
+    assert data == ["mr1:KSP1:63.02.12:2024", "mr1:KSP1:63.02.12.2005:2024"]
     assert all(isinstance(d, str) and len(d.encode()) <= 64 for d in data)
-    assert decode_button(encode_button("KSP1", "63.02.12")) == ("KSP1", "63.02.12")
+    assert decode_button(encode_button("KSP1", "63.02.12")) == ("KSP1", "63.02.12", None)
+    assert decode_button("mr1:KSP1:63.02.12:2024") == ("KSP1", "63.02.12", 2024)
     assert decode_button("o1rc:63.02") is None and decode_button(None) is None
+    assert decode_button("mr1:KSP1:63.02:20x4") is None
 
 
 def test_an_area_outside_the_scope_reads_like_a_name_that_does_not_exist() -> None:

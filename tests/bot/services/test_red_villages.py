@@ -40,12 +40,12 @@ BETUNG = "63.02.12.2002"
 
 
 async def store_counts(world: World, village: str, families: int, met: int,
-                       ksp1: tuple[int, int]) -> None:
+                       ksp1: tuple[int, int], period: int = PERIOD) -> None:
     """Every indicator met by `met` of `families`, except KSP1: (met, applicable)."""
     instrument = world.ctx.instrument
     rows = [
         {
-            "village_code": village, "period": PERIOD, "indicator": ind.code,
+            "village_code": village, "period": period, "indicator": ind.code,
             "instrument_id": instrument.id, "instrument_version": instrument.version,
             "families": families,
             "met": ksp1[0] if ind.code == "KSP1" else met,
@@ -127,6 +127,17 @@ async def test_merah_never_lists_a_village_whose_cell_ikk_hides(world: World) ->
         listed = line.code in {v.code for v in found.red}
         assert listed == (not cell.suppressed and cell.red)
     assert "desa tidak ditampilkan: data belum cukup" in plain(red_messages(found)[0])
+
+
+async def test_merah_reads_an_earlier_period_when_a_year_follows_the_name(world: World) -> None:
+    world = await three_villages(world)
+    await store_counts(world, SEPAPAH, 20, 20, (2, 10), period=PERIOD - 1)
+    answer = await red_villages(world.ctx, world.pejabat_kotabaru, f"KSP1 63.02.12 {PERIOD - 1}")
+    assert answer.value is not None and answer.value.period == PERIOD - 1
+    assert [(v.code, v.met, v.applicable) for v in answer.value.red] == [(SEPAPAH, 2, 10)]
+    assert answer.value.without_data == 2
+    latest = await red_villages(world.ctx, world.pejabat_kotabaru, "KSP1 63.02.12")
+    assert latest.value is not None and latest.value.period == PERIOD
 
 
 async def test_merah_refuses_an_unknown_code_with_the_valid_codes(world: World) -> None:
