@@ -154,7 +154,9 @@ def red_messages(found: RedVillages, *, cap: int = RED_SHOWN) -> list[str]:
         blocks.append(f"✅ Tidak ada desa dengan {escape(ind.code)} merah (di bawah "
                       f"{threshold} %) di antara desa yang datanya cukup.")
     if found.not_red:
-        blocks.append(f"{format_integer(found.not_red)} desa lain {threshold} % ke atas.")
+        other = " lain" if found.red else ""
+        blocks.append(f"{format_integer(found.not_red)} desa{other} tidak merah ({threshold} % "
+                      "ke atas).")
     left_out = _left_out(found)
     if left_out:
         blocks.append("\n".join(left_out))

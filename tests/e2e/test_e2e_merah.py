@@ -54,7 +54,7 @@ async def test_an_official_lists_the_red_villages_of_an_indicator_and_the_ranked
     text = listing.visible_text
     assert "KE2" in text and "Kecamatan Sampanahan · periode" in text
     assert "1. Desa Sampanahan: 33,33 % · 1 dari 3 keluarga" in text
-    assert "Sepapah" not in text and "1 desa lain 75 % ke atas." in text
+    assert "Sepapah" not in text and "1 desa lain tidak merah (75 % ke atas)." in text
     assert choice.buttons == []
 
     report, _photo = await act(harness, pejabat, "/ikk 63.02.12")

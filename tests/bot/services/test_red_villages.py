@@ -95,7 +95,7 @@ async def test_merah_lists_the_villages_where_the_indicator_is_red_lowest_first(
     assert "1. Desa Sampanahan: 25,00 % · 3 dari 12 keluarga" in shown
     assert "2. Desa Sepapah: 60,00 % · 6 dari 10 keluarga" in shown
     assert "Data dari 3 dari 3 desa/kelurahan (60 keluarga)" in shown
-    assert "1 desa lain 75 % ke atas." in shown
+    assert "1 desa lain tidak merah (75 % ke atas)." in shown
 
 
 async def test_merah_of_a_kabupaten_names_the_kecamatan_of_each_village(world: World) -> None:
