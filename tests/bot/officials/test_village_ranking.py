@@ -9,6 +9,7 @@ from html import unescape
 from bot.services.official import AreaOption
 from bot.services.red_villages import (
     RedAnswer,
+    RedVillages,
     find_indicator,
     red_villages_in,
     split_request,
@@ -164,3 +165,20 @@ def test_an_area_outside_the_scope_reads_like_a_name_that_does_not_exist() -> No
     text = refusal(RedAnswer("not_found", "KSP1", "Tanah Laut"), ins).text
     assert text.startswith("Wilayah “Tanah Laut” tidak ditemukan di wilayah Anda.")
     assert "pejabat dan admin" in refusal(RedAnswer("forbidden"), ins).text
+
+
+def test_merah_without_a_red_village_says_so_and_counts_the_others() -> None:
+    ins = instrument()
+    ksp1 = find_indicator(ins, "KSP1")
+    assert ksp1 is not None
+    found = RedVillages(ksp1, "63.02.12", "Sampanahan", AreaLevel.KECAMATAN, 2025, 75.0, (),
+                        not_red=4, too_thin=2, not_applicable=1, without_data=3,
+                        coverage=None, suppressed_view=True, min_cell=5)
+    [text] = red_messages(found)
+    shown = plain(text)
+    assert "✅ Tidak ada desa dengan KSP1 merah (di bawah 75 %)" in shown
+    assert "4 desa tidak merah (75 % ke atas)." in shown
+    assert "🔒 2 desa tidak ditampilkan: data belum cukup (kurang dari 5 keluarga" in shown
+    assert "1 desa tanpa keluarga yang berlaku" in shown
+    assert "3 desa belum ada keluarga terkirim." in shown
+    assert found.villages == 10
