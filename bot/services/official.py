@@ -61,7 +61,6 @@ __all__ = [
     "Status",
     "area_progress",
     "export_area",
-    "find_area",
     "ikk_report",
     "invite_kader",
     "split_period",
@@ -252,15 +251,6 @@ async def _find(
         return await _resolve(session, actor, query, code, villages_only=villages_only)
 
     return await ctx.read(work)
-
-
-async def find_area(
-    ctx: ServiceContext, actor: int, *, query: str | None = None, code: str | None = None
-) -> tuple[ActingUser | None, Answer[None]]:
-    """The acting user and the area they mean, resolved inside their scope exactly as for /ikk
-    (for commands that live in their own modules, such as /merah)."""
-    resolved = await _find(ctx, actor, query, code)
-    return resolved.user, resolved.answer
 
 
 def _retyped(resolved: _Resolved, period: int | None) -> Answer[Any]:

@@ -1,8 +1,9 @@
 """`/merah <indikator> [wilayah]`: the villages where one indicator is red, lowest first (issue 13).
 
 What a sector office (OPD) plans its programme with: for its indicator, which villages of the
-area are under the red threshold, by how much, and over how many families. The figures are the
-/ikk report's own (`bot.services.reports.area_report`): read from the stored village counts
+area are under the red threshold, by how much, and over how many families. The area, the year
+and the figures are /ikk's own (`official.ikk_report`, `reports.area_report`): read from the
+stored village counts
 (`village_indicator_count`), scope-checked in the data layer, with the SAME cells hidden as in
 /ikk. So /merah shows nothing /ikk would not, and no difference between the two reveals a small
 cell. A village whose cell is hidden for this reader (too few applicable families, under the
@@ -17,10 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.repositories.responses import ActingUser, load_acting_user
 from bot.services import official
 from bot.services.context import ServiceContext
-from bot.services.official import AreaOption, split_period
-from bot.services.reports import AreaLine, AreaReport, area_report
+from bot.services.official import Answer, AreaOption
+from bot.services.reports import AreaLine, AreaReport
 from ikk_core.areas import AreaLevel, is_village_code, short_label
 from ikk_core.coverage import Coverage
 from ikk_core.instrument import Indicator, Instrument
@@ -44,10 +48,13 @@ RedStatus = Literal[
     "suggest",  # no exact match, near names: `options`
     "not_found",  # no such area in the person's scope (also: outside it)
     "too_long",  # the typed name is longer than any area name
+    "bad_period",  # the year cannot be read or has no data: `lookup` says why
     "forbidden",  # a kader
     "unregistered",  # unknown or deactivated account
 ]
-_AREA_STATUSES: Final = frozenset({"choose", "suggest", "not_found", "too_long", "unregistered"})
+_PASSED_ON: Final = frozenset(
+    {"choose", "suggest", "not_found", "too_long", "unregistered", "bad_period"}
+)
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,8 @@ class RedAnswer:
     indicator: Indicator | None = None
     period: int | None = None
     """The year typed ("/merah KSP1 Sampanahan 2024"), carried by the buttons of a choice."""
+    lookup: Answer[AreaReport] | None = None
+    """/ikk's own answer for the area and year, when it is not a report ("bad_period")."""
 
 
 def split_request(text: str) -> tuple[str, str]:
@@ -182,26 +191,33 @@ async def red_villages(
 ) -> RedAnswer:
     """`/merah <indikator> [wilayah] [tahun]` as typed (`text`), or a tapped area (`code` with
     `indicator_code`): the red villages of the indicator in the area (default: the person's
-    own area), latest period unless a year is typed."""
+    own area), latest period unless a year is typed.
+
+    The area and the year are read exactly as /ikk reads them (`official.ikk_report`: names
+    only inside the scope, a year without data answered with the years that have data)."""
     typed, rest = (indicator_code or "", "") if code is not None else split_request(text)
-    query, typed_period = split_period(rest) if rest else ("", None)
-    period = period if period is not None else typed_period
-    user, found = await official.find_area(ctx, actor, query=query or None, code=code)
-    if user is not None and user.is_kader:
-        return RedAnswer("forbidden", typed, query)
-    if found.status == "unregistered":
-        return RedAnswer("unregistered", typed, query)
+
+    async def who(session: AsyncSession) -> ActingUser | None:
+        return await load_acting_user(session, actor)
+
+    user = await ctx.read(who)
+    if user is None:
+        return RedAnswer("unregistered", typed)
+    if user.is_kader:
+        return RedAnswer("forbidden", typed)
     if not typed:
-        return RedAnswer("need_indicator", typed, query)
+        return RedAnswer("need_indicator", typed)
     indicator = find_indicator(ctx.instrument, typed)
     if indicator is None:
-        return RedAnswer("unknown_indicator", typed, query)
-    if found.status != "ok" or found.area is None:
-        status: RedStatus = found.status if found.status in _AREA_STATUSES else "not_found"  # type: ignore[assignment]
+        return RedAnswer("unknown_indicator", typed)
+    found = await official.ikk_report(
+        ctx, actor, query=rest if code is None else None, code=code, period=period
+    )
+    if found.value is None or found.area is None:
+        status: RedStatus = (
+            found.status if found.status in _PASSED_ON else "not_found"  # type: ignore[assignment]
+        )
         return RedAnswer(status, typed, found.query, found.area, None, found.options, indicator,
-                         period)
-    report = await area_report(ctx, actor, found.area.code, period)
-    if report is None:  # left the scope between the two reads
-        return RedAnswer("not_found", typed, found.query, None, None, (), indicator)
-    value = red_villages_in(report, ctx.instrument, indicator)
-    return RedAnswer("ok", typed, found.query, found.area, value, (), indicator)
+                         found.period, found)
+    value = red_villages_in(found.value, ctx.instrument, indicator)
+    return RedAnswer("ok", typed, found.query, found.area, value, (), indicator, found.period)

@@ -13,6 +13,7 @@ from typing import Final
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.services.red_villages import RedAnswer, RedVillage, RedVillages
+from bot.telegram.period_texts import bad_period_message
 from bot.telegram.render import Rendered
 from bot.telegram.report_text import split_blocks
 from ikk_core.areas import display_name
@@ -77,6 +78,9 @@ def refusal(answer: RedAnswer, instrument: Instrument) -> Rendered:
         return Rendered(FORBIDDEN)
     if status in ("need_indicator", "unknown_indicator"):
         return Rendered(indicator_help(instrument, answer.typed_indicator))
+    if status == "bad_period" and answer.lookup is not None and answer.indicator is not None:
+        text = bad_period_message(answer.lookup)
+        return Rendered(text.replace("Contoh: /ikk", f"Contoh: /merah {answer.indicator.code}"))
     query = escape(answer.query)
     if status in ("choose", "suggest") and answer.indicator is not None:
         code = answer.indicator.code

@@ -23,7 +23,7 @@ from bot.db.models import VillageIndicatorCount
 from bot.repositories.targets import import_targets, read_target_rows
 from bot.services.red_villages import red_villages
 from bot.services.reports import area_report
-from bot.telegram.red_texts import red_messages
+from bot.telegram.red_texts import red_messages, refusal
 from bot.telegram.report_text import MESSAGE_LIMIT, report_messages
 from ikk_core.formatting import format_value
 from tests.bot.services.conftest import (
@@ -138,6 +138,17 @@ async def test_merah_reads_an_earlier_period_when_a_year_follows_the_name(world:
     assert answer.value.without_data == 2
     latest = await red_villages(world.ctx, world.pejabat_kotabaru, "KSP1 63.02.12")
     assert latest.value is not None and latest.value.period == PERIOD
+
+
+async def test_merah_answers_a_year_without_data_like_ikk_with_the_years_that_have_data(
+    world: World,
+) -> None:
+    world = await three_villages(world)
+    answer = await red_villages(world.ctx, world.pejabat_kotabaru, "KSP1 63.02.12 2019")
+    assert answer.status == "bad_period" and answer.value is None
+    text = refusal(answer, world.ctx.instrument).text
+    assert "Belum ada keluarga terkirim di Kecamatan Sampanahan untuk tahun 2019." in text
+    assert f"Contoh: /merah KSP1 63.02.12 {PERIOD}" in text
 
 
 async def test_merah_refuses_an_unknown_code_with_the_valid_codes(world: World) -> None:
