@@ -21,6 +21,8 @@ Then "/ekspor" of a whole kabupaten (about 31,000 families at full size): second
 workbook arrives. Besides, the chart alone: `render_area_chart` in this process for a village
 and a kabupaten (warm, i.e. after the instrument frame is drawn once, as the bot does at start).
 Targets (issue 5): village p95 < 300 ms without the chart; chart render < 500 ms.
+Also (issue 13) "/merah KSP1" over the whole province as a service call, against the province's
+/ikk report in the same run (`--merah-only` measures just that).
 `--as pejabat` makes the official a provincial pejabat instead of the admin: the report then
 hides small cells, decided over the counts of the whole province (issue 10), which is what a
 pejabat's village report costs over an admin's.
@@ -63,9 +65,11 @@ from bot.devtools.postgres import (
 from bot.emulator import DEFAULT_TOKEN, EmulatedUser, TelegramEmulator
 from bot.reporting.chart import render_area_chart, warm_chart_frame
 from bot.services.context import ServiceContext
+from bot.services.red_villages import red_villages
 from bot.services.reports import area_report
 from bot.settings import Settings
 from bot.telegram import build_application
+from bot.telegram.red_texts import red_messages
 from ikk_core.instrument import Instrument
 from ikk_core.instrument_io import load_default_instrument
 
@@ -82,6 +86,7 @@ class Sizes:
     kabupaten_runs: int
     chart_runs: int
     export_runs: int
+    merah_runs: int = 10
 
 
 FULL = Sizes(2000, 200, 60, 40, 26, 30, 2)
@@ -217,6 +222,43 @@ async def time_chart_render(url: str, lay: Layout, instrument: Instrument, runs:
         await engine.dispose()
 
 
+async def time_merah(url: str, lay: Layout, instrument: Instrument, runs: int, admin: int
+                     ) -> tuple[list[float], list[float], int]:
+    """/merah KSP1 over the whole province (every village) as a service call in this process,
+    against its baseline in the same run: the province's /ikk report alone (`area_report`),
+    which /merah reads and then walks one indicator column of. Seconds of each, and the
+    number of villages listed red."""
+    engine = create_engine(url)
+    try:
+        ctx = ServiceContext(create_session_factory(engine), instrument)
+        province = lay.kabupaten[0].split(".")[0]
+        baseline: list[float] = []
+        merah: list[float] = []
+        listed = 0
+        for _ in range(runs):
+            started = time.perf_counter()
+            report = await area_report(ctx, admin, province)
+            baseline.append(time.perf_counter() - started)
+            assert report is not None
+            started = time.perf_counter()
+            answer = await red_villages(ctx, admin, code=province, indicator_code="KSP1")
+            merah.append(time.perf_counter() - started)
+            assert answer.value is not None, answer.status
+            listed = len(answer.value.red)
+            red_messages(answer.value)
+        return baseline, merah, listed
+    finally:
+        await engine.dispose()
+
+
+def print_merah(lay: Layout, timings: tuple[list[float], list[float], int]) -> None:
+    baseline, merah, listed = timings
+    print(f"  /merah KSP1 province ({len(lay.villages):,} villages, {listed:,} red)   "
+          f"{stats(merah)}")
+    print(f"  baseline: /ikk report of the province     {stats(baseline)}   ratio "
+          f"{statistics.median(merah) / statistics.median(baseline):.2f}")
+
+
 # ------------------------------------------------------------------------------ the bot process
 
 
@@ -264,8 +306,8 @@ async def with_bot(emulator: TelegramEmulator, database_url: str,
 
 
 async def run_backend(name: str, url: str, load: Callable[[], Awaitable[int]], lay: Layout,
-                      sizes: Sizes, instrument: Instrument, role: Role = Role.ADMIN
-                      ) -> dict[str, Samples]:
+                      sizes: Sizes, instrument: Instrument, role: Role = Role.ADMIN,
+                      merah_only: bool = False) -> dict[str, Samples]:
     print(f"\n{name}", flush=True)
     engine = create_engine(url)
     try:
@@ -287,6 +329,10 @@ async def run_backend(name: str, url: str, load: Callable[[], Awaitable[int]], l
                   flush=True)
     finally:
         await engine.dispose()
+    print_merah(lay, await time_merah(url, lay, instrument, sizes.merah_runs,
+                                      len(lay.villages) + 1))
+    if merah_only:
+        return {}
     async with TelegramEmulator(bot_username="ikk_bench_bot") as emulator:
         async def work() -> dict[str, Samples]:
             return await time_ikk(emulator, lay, sizes)
@@ -334,7 +380,7 @@ async def main(args: argparse.Namespace) -> None:
 
             await run_backend("SQLite" + (f" (reusing {path})" if reuse else ""),
                               f"sqlite+aiosqlite:///{path}", load_lite, lay, sizes, instrument,
-                              Role(args.role))
+                              Role(args.role), args.merah_only)
     if "postgresql" in backends:
         try:
             with throwaway_cluster() as cluster:
@@ -345,7 +391,7 @@ async def main(args: argparse.Namespace) -> None:
                                                instrument)
 
                 await run_backend(f"PostgreSQL ({cluster.settings})", url, load_pg, lay, sizes,
-                                  instrument, Role(args.role))
+                                  instrument, Role(args.role), args.merah_only)
         except PostgresUnavailable as exc:
             print(f"\nPostgreSQL skipped: {exc}")
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}")
@@ -363,6 +409,8 @@ if __name__ == "__main__":
     parser.add_argument("--as", dest="role", choices=["admin", "pejabat"], default="admin",
                         help="who asks: the admin (nothing hidden) or a pejabat (small cells "
                         "hidden, decided over the whole province)")
+    parser.add_argument("--merah-only", action="store_true", help="only /merah over the "
+                        "province against the province's /ikk report (no bot, no chart)")
     parser.add_argument("--sqlite-file", help="keep the SQLite database here; reuse it if it "
                         "exists (skips the load; same sizes expected)")
     asyncio.run(main(parser.parse_args()))

@@ -2,7 +2,8 @@
 
 The import checks every row and stores nothing when any row is wrong, so a file is either taken
 whole or sent back with every problem listed by line; importing the same file again changes
-nothing (an upsert by village code). Targets are only ever read as sums over an area's villages.
+nothing (an upsert by village code). Targets are read as sums over an area's villages, and
+per village for the ranking of villages in /ikk.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "import_targets",
     "import_targets_csv",
     "read_target_rows",
+    "targets_by_village",
     "village_targets",
 ]
 
@@ -155,3 +157,15 @@ async def village_targets(session: AsyncSession, area_code: str) -> tuple[int, i
         )
     )).one()
     return int(found[0]), int(found[1])
+
+
+async def targets_by_village(session: AsyncSession, area_code: str) -> dict[str, int]:
+    """Expected families of each village of the area that has a target (for the ranking's
+    "34 kel. dari 120 KK" per village)."""
+    column = VillageTarget.village_code
+    rows = await session.execute(
+        select(column, VillageTarget.families).where(
+            area_filter(area_code, column, session.get_bind().dialect.name)  # type: ignore[arg-type]
+        )
+    )
+    return {str(code): int(families) for code, families in rows.all()}

@@ -47,7 +47,7 @@ from bot.repositories.scores import (
     instruments_by_period,
     periods_with_data,
 )
-from bot.repositories.targets import village_targets
+from bot.repositories.targets import targets_by_village, village_targets
 from bot.services.context import Actor, ServiceContext, actor_id
 from ikk_core.aggregation import (
     Counts,
@@ -106,6 +106,20 @@ class AreaLine:
         """The line's IKK (None without a value), without building the full result."""
         return self.prepared.ikk if self.prepared is not None else self._ikk
 
+    def cell(self, column: int) -> tuple[int, int, bool]:
+        """(met, applicable, hidden) of the indicator at `column` of the instrument, read from
+        the counts without building the full result (a hidden cell has 0 and 0)."""
+        if self.prepared is not None:
+            found = self.prepared.indicators[column]
+            return found.numerator, found.denominator, found.suppressed
+        if self._source is None:
+            return 0, 0, False
+        source = self._source
+        if bool(source.hidden[0, column]):
+            return 0, 0, True
+        return (int(source.counts.numerator[0, column]),
+                int(source.counts.denominator[0, column]), False)
+
     @cached_property
     def result(self) -> AreaResult | None:
         """The line's full result from the stored counts (None without submitted families)."""
@@ -163,6 +177,8 @@ class AreaReport:
     comparison: PeriodChange | None = None
     """The IKK and dimensions against `previous`, arrows only where both are shown and
     like-for-like (`ikk_core.period_change`)."""
+    expected: Mapping[str, int] = field(default_factory=dict)
+    """Expected families per village (`ikk-bot areas targets`), for the villages' coverage."""
 
     @property
     def label(self) -> str:
@@ -216,6 +232,8 @@ class _Raw:
     """(villages of the area with an expected number of families, their sum)."""
     instruments: tuple[tuple[int, frozenset[str]], ...] = ()
     """(period, ids of the instruments that scored it) for the periods read."""
+    expected: Mapping[str, int] = field(default_factory=dict)
+    """Expected families per village of the area (those with a target)."""
 
 
 async def _subtree(session: AsyncSession, code: str) -> list[_AreaInfo]:
@@ -277,6 +295,7 @@ async def _read(
             instruments=tuple(
                 (await instruments_by_period(session, area_code, wanted)).items()
             ),
+            expected=await targets_by_village(session, area_code),
         )
 
     return await ctx.read(work)
@@ -490,6 +509,7 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
         min_cell=1 if rules.sees_all else rules.min_cell,
         min_families=1 if rules.sees_all else rules.min_families,
         comparison=comparison,
+        expected=raw.expected,
     )
 
 

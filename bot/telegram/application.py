@@ -25,6 +25,7 @@ from bot.telegram.errors import on_error
 from bot.telegram.ext_bot import IkkBot
 from bot.telegram.handlers.admin import admin_handlers
 from bot.telegram.handlers.alerts import alert_handlers
+from bot.telegram.handlers.merah import merah_handlers
 from bot.telegram.handlers.officials import official_handlers
 from bot.telegram.handlers.onboarding import onboarding_handlers
 from bot.telegram.handlers.robustness import fallback_handlers, gate_handler
@@ -130,6 +131,7 @@ def build_application(
     application.add_handler(gate_handler(deps), group=-1)
     application.add_handlers(onboarding_handlers(deps))
     application.add_handlers(official_handlers(deps))  # before the survey's catch-all buttons
+    application.add_handlers(merah_handlers(deps))  # before the survey's catch-all buttons
     application.add_handlers(alert_handlers(deps))  # before the survey's catch-all buttons
     application.add_handlers(admin_handlers(deps))  # before the survey's catch-all buttons
     application.add_handlers(survey_handlers(deps))

@@ -22,6 +22,7 @@ from typing import Final
 
 from bot.services.reports import AreaLine, AreaReport
 from bot.telegram.period_change_text import change_block, ikk_change_line
+from bot.telegram.village_ranking import ranking_block
 from ikk_core.areas import AreaLevel, display_name
 from ikk_core.categories import category_rank
 from ikk_core.coverage import coverage_text
@@ -236,39 +237,17 @@ def _list_block(title: str, lines: Sequence[AreaLine], min_families: int, cap: i
     return "\n".join(out)
 
 
-def _weakest_block(lines: Sequence[AreaLine], min_families: int, cap: int) -> str | None:
-    """The villages of a kabupaten or province with the lowest IKK (there are hundreds)."""
-    valued, empty = _ranked(lines)
-    if not valued:
-        return None
-    shown = valued[:cap]
-    if len(valued) > len(shown):
-        head = (
-            f"<b>Desa/kelurahan dengan IKK terendah</b> ({format_integer(len(shown))} dari "
-            f"{format_integer(len(valued))} yang sudah ada data)"
-        )
-    else:
-        head = (
-            f"<b>Desa/kelurahan yang sudah ada data ({format_integer(len(valued))})</b> — "
-            "IKK terendah dulu"
-        )
-    out = [head, *(_area_line(n, line, min_families) for n, line in enumerate(shown, start=1))]
-    if empty:
-        out.append(f"Belum ada keluarga terkirim: {format_integer(len(empty))} desa/kelurahan")
-    return "\n".join(out)
-
-
 def _below(report: AreaReport, min_families: int) -> list[str]:
-    """The areas one level down, and for a kabupaten or province also the weakest villages."""
+    """The areas one level down when they are not villages (a kabupaten's kecamatan), then the
+    villages ranked from the lowest IKK up with their red count and coverage."""
     blocks: list[str] = []
     child_word = _CHILD_WORDS.get(report.level)
-    if child_word is not None and report.children:
-        blocks.append(_list_block(child_word, report.children, min_families, LIST_CAP))
     below = [c.code for c in report.children]
-    if report.villages and [v.code for v in report.villages] != below:
-        block = _weakest_block(report.villages, min_families, WEAKEST_VILLAGES)
-        if block is not None:
-            blocks.append(block)
+    if child_word is not None and report.children and [v.code for v in report.villages] != below:
+        blocks.append(_list_block(child_word, report.children, min_families, LIST_CAP))
+    ranking = ranking_block(report, min_families=min_families, cap=WEAKEST_VILLAGES)
+    if ranking is not None:
+        blocks.append(ranking)
     return blocks
 
 

@@ -31,7 +31,7 @@ SAMPANAHAN = "63.02.12.2005"
 KOTABARU = "63.02"
 TANAH_LAUT = "63.01"
 HEAD_NAMES = ("Ahmad Fauzi", "Budi Santoso", "Citra Lestari")
-OFFICIAL_MENU = ["ikk", "ekspor", "progres", "undang", "bantuan"]
+OFFICIAL_MENU = ["ikk", "merah", "ekspor", "progres", "undang", "bantuan"]
 DESA_BUTTON = "Desa Sampanahan, Kec. Sampanahan"
 #: Chat behaviour that does not depend on the database (the services under it run on both
 #: databases in tests/bot/officials) runs on SQLite only, to keep this file quick.
@@ -294,7 +294,7 @@ async def test_ikk_without_a_name_shows_the_officials_area_with_its_areas_below(
     text = report.visible_text
     assert "IKK Kabupaten Kotabaru" in text and "Kecamatan (1)" in text
     assert re.search(r"1\. Kec\. Sampanahan: 87,50 · 3 kel\.", text)
-    assert re.search(r"1\. Desa Sampanahan: 87,50 · 3 kel\.", text)
+    assert "1. Desa Sampanahan: 87,50 · 🔴 8 merah · 3 keluarga" in text  # the ranking
     assert photo.photo is not None
 
 

@@ -18,6 +18,7 @@ from bot.telegram.report_text import (
     report_messages,
     split_blocks,
 )
+from bot.telegram.village_ranking import RANKED_SHOWN
 from ikk_core.aggregation import aggregate
 from ikk_core.areas import AreaLevel
 from ikk_core.coverage import Coverage
@@ -165,16 +166,17 @@ def test_an_area_without_submitted_families_says_so_clearly() -> None:
 
 def test_villages_below_a_kecamatan_are_ranked_lowest_first_and_capped() -> None:
     villages = [line(f"63.02.12.{2001 + i}", f"Desa{i}", 12, seed=i) for i in range(LIST_CAP + 5)]
+    # Issue 13: the villages are one ranking (with red count and coverage) capped at 10.
     villages += [line("63.02.12.2099", "Kosong", 0, seed=0)]
     [text] = report_messages(kecamatan_report(villages))
     shown = plain(text)
     listed = re.findall(r"^\d+\. Desa (Desa\d+): ([\d,]+)", shown, re.MULTILINE)
-    assert len(listed) == LIST_CAP
+    assert len(listed) == RANKED_SHOWN
     values = [float(v.replace(",", ".")) for _, v in listed]
     assert values == sorted(values)
     lowest = min(villages[:-1], key=lambda v: v.result.ikk)  # type: ignore[union-attr]
     assert listed[0][0] == lowest.name
-    assert "… dan 5 lainnya" in shown
+    assert "… dan 10 desa lain. Daftar lengkap ada di berkas Excel: /ekspor Sampanahan" in shown
     assert "Belum ada keluarga terkirim: Desa Kosong" in shown
 
 
@@ -184,7 +186,7 @@ def test_a_village_below_the_minimum_is_marked_in_the_list() -> None:
     [text] = report_messages(kecamatan_report(villages), min_families=10)
     assert "Desa Sepapah" in text
     sepapah = next(row for row in plain(text).splitlines() if "Desa Sepapah" in row)
-    assert sepapah.endswith("⚠️ data belum cukup: 6 keluarga, minimal 10")
+    assert sepapah.endswith("6 keluarga · ⚠️ data belum cukup")
 
 
 def test_names_from_the_database_are_escaped() -> None:
@@ -218,7 +220,8 @@ def test_a_province_with_thousands_of_villages_stays_within_one_message() -> Non
     assert len(messages) == 1 and len(messages[0]) <= MESSAGE_LIMIT
     shown = plain(messages[0])
     assert "Kabupaten/kota (13)" in shown
-    assert "Desa/kelurahan dengan IKK terendah (10 dari 520 yang sudah ada data)" in shown
+    assert "Peringkat desa/kelurahan (520 dengan data)" in shown
+    assert "… dan 510 desa lain" in shown
 
 
 def test_long_reports_are_split_between_blocks_and_lines_never_inside_a_tag() -> None:
@@ -291,8 +294,8 @@ def test_villages_with_too_few_families_are_named_with_their_count_not_as_empty(
                 line("63.02.12.2003", "Kosong", 0, seed=3)]
     report = replace(kecamatan_report(villages), suppressed_view=True, min_families=10)
     text = plain(report_messages(report, min_families=10)[0])
-    assert ("Data belum cukup (kurang dari 10 keluarga, IKK belum ditampilkan): "
-            "Desa Sepapah (6)") in text
+    assert "1. Desa Betung: " in text  # the ranked village first, then the one without an IKK
+    assert "2. Desa Sepapah: data belum cukup · 6 keluarga" in text
     assert "Belum ada keluarga terkirim: Desa Kosong" in text
 
 
