@@ -82,7 +82,10 @@ def _bot(settings: Settings, token: str, overall_max_rate: float) -> IkkBot:
         base_file_url=f"{api}/file/bot",
         defaults=Defaults(tzinfo=ZoneInfo(settings.timezone), parse_mode=ParseMode.HTML),
         request=RetryingRequest(connection_pool_size=256),  # 5xx and unsent calls retried
-        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        # A spare polling connection: a long poll torn down uncleanly on a weak network can keep
+        # one checked out, and with a single one every later getUpdates (and the last one at
+        # shutdown) would fail with "Pool timeout" until a restart.
+        get_updates_request=HTTPXRequest(connection_pool_size=2),
         # Interactive replies: a 429 waits for its own chat only and is resent up to twice.
         # Broadcasts pace themselves elsewhere.
         rate_limiter=ReplyRateLimiter(overall_max_rate=overall_max_rate, max_retries=2),
