@@ -49,7 +49,9 @@ __all__ = [
     "InviteUse",
     "ProcessedUpdate",
     "Response",
+    "ResponseReview",
     "ResponseStatus",
+    "ReviewStatus",
     "Role",
     "UserArea",
     "VillageIndicatorCount",
@@ -74,11 +76,21 @@ class Role(StrEnum):
     KADER = "kader"
     PEJABAT = "pejabat"
     ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    """Reviews submitted families of a kecamatan or kabupaten (and sees its aggregates)."""
 
 
 class ResponseStatus(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
+
+
+class ReviewStatus(StrEnum):
+    """A supervisor's verdict on a submitted family (like Kobo's validation status)."""
+
+    PENDING = "belum"
+    VERIFIED = "terverifikasi"
+    NEEDS_CHECK = "perlu_dicek"
 
 
 class AlertRunStatus(StrEnum):
@@ -291,6 +303,24 @@ class AnswerChange(Base):
     )
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class ResponseReview(Base):
+    """The review state of one family; no row means "belum diperiksa". `reason` is the
+    supervisor's note for "perlu dicek" (cleaned text, 3-300 characters)."""
+
+    __tablename__ = "response_review"
+    __table_args__ = (_enum_check("status", ReviewStatus),)
+
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("family.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[ReviewStatus] = mapped_column(StrEnumType(ReviewStatus), index=True)
+    reason: Mapped[str | None] = mapped_column(String(300))
+    reviewed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"), index=True
+    )
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class FamilyScore(Base):
