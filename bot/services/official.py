@@ -43,6 +43,7 @@ from bot.services.context import ServiceContext
 from bot.services.exports import ExportFile, build_export, family_rows_for
 from bot.services.progress import ProgressReport, progress
 from bot.services.reports import AreaReport, area_report
+from bot.services.verified_figures import split_verified
 from ikk_core.areas import (
     VILLAGE_LEVELS,
     AreaLevel,
@@ -259,15 +260,18 @@ async def ikk_report(
     code: str | None = None,
     period: int | None = None,
 ) -> Answer[AreaReport]:
-    """`/ikk [name] [year]` or a tapped area: the area's report from the stored scores."""
+    """`/ikk [name] [year] [terverifikasi]` or a tapped area: the area's report from the stored
+    scores (over verified families only when the word is there)."""
+    verified_only = False
     if query is not None:
+        query, verified_only = split_verified(query)
         query, typed_period = split_period(query)
         period = period if period is not None else typed_period
     resolved = await _find(ctx, actor, query, code)
     answer: Answer[AreaReport] = _retyped(resolved, period)
     if not answer.ok or answer.area is None:
         return answer
-    report = await area_report(ctx, actor, answer.area.code, period)
+    report = await area_report(ctx, actor, answer.area.code, period, verified_only=verified_only)
     if report is None:  # removed from the scope between the two reads
         return answer.but("not_found")
     return answer.holding(report)
