@@ -53,6 +53,7 @@ __all__ = [
     "load_for_review",
     "may_review",
     "reset_review",
+    "reset_reviews",
     "review_states",
     "set_review",
 ]
@@ -276,7 +277,7 @@ async def set_review(
 
 
 async def reset_review(
-    session: AsyncSession, family_id: int, actor: str
+    session: AsyncSession, family_id: int, actor: str, *, by: str = "kader"
 ) -> ReviewStatus | None:
     """Back to "belum diperiksa" after the kader changed the family (the supervisor must see
     it again); returns the status it had, or None when it was not reviewed (no audit row)."""
@@ -292,9 +293,28 @@ async def reset_review(
         session, ACTION_REVIEW, actor,
         area_code=family.village_code if family is not None else None,
         period=int(family.period) if family is not None else None,
-        family_id=family_id, reason=f"{old.value} → {ReviewStatus.PENDING.value} (diubah kader)",
+        family_id=family_id, reason=f"{old.value} → {ReviewStatus.PENDING.value} (diubah {by})",
     )
     return old
+
+
+async def reset_reviews(
+    session: AsyncSession, family_ids: Sequence[int], actor: str, *, by: str = "impor"
+) -> int:
+    """`reset_review` for many families (an import that changed them); how many were reset.
+    One query finds the few that were reviewed at all."""
+    if not family_ids:
+        return 0
+    reviewed = await session.scalars(
+        select(ResponseReview.family_id).where(
+            ResponseReview.family_id.in_(list(family_ids)),
+            ResponseReview.status != ReviewStatus.PENDING,
+        )
+    )
+    done = 0
+    for family_id in reviewed.all():
+        done += await reset_review(session, family_id, actor, by=by) is not None
+    return done
 
 
 async def review_states(

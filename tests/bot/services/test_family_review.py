@@ -9,6 +9,7 @@ family back to "belum diperiksa".
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -33,6 +34,12 @@ from tests.bot.services.conftest import (
     World,
     enter_family,
     next_update_id,
+)
+from tests.bot.services.test_family_import import (
+    QUESTIONS,
+    run_import,
+    worked_rows,
+    write_csv,
 )
 
 runner = CliRunner()
@@ -220,3 +227,22 @@ async def test_the_operator_reviews_from_the_command_line(
     assert wrong.exit_code == 1 and "tidak dikenal" in wrong.output
     audit = await review_audit(world)
     assert len(audit) == 1 and audit[0].family_id == family
+
+
+async def test_an_import_that_changes_a_reviewed_family_sends_it_back_for_review(
+    world: World, tmp_path: Path
+) -> None:
+    supervisor = await supervisor_of(world)
+    columns = ["desa", "id_luar", *QUESTIONS]
+    rows = worked_rows()
+    await run_import(world, write_csv(tmp_path / "v1.csv", rows, columns))
+    queue = await review_page(world.ctx, supervisor)
+    for item in queue.items:
+        await mark_family(world.ctx, supervisor, item.family_id, ReviewStatus.VERIFIED)
+    rows[0]["LS1"] = "Tidak"  # family A changed at the source
+    await run_import(world, write_csv(tmp_path / "v2.csv", rows, columns))
+    waiting = await review_page(world.ctx, supervisor)
+    assert [i.family.head_name for i in waiting.items] == ["Ahmad Fauzi"]
+    audit = await review_audit(world)
+    assert audit[-1].reason == "terverifikasi → belum (diubah impor)"
+    assert audit[-1].actor == f"import:{world.admin}"
