@@ -85,3 +85,13 @@ async def test_supervisor_flags_kader_corrects_and_supervisor_verifies(
     assert list(audit) == [
         "belum → perlu_dicek", "perlu_dicek → belum (diubah kader)", "belum → terverifikasi",
     ]
+
+
+async def test_a_pejabat_and_a_kader_are_told_periksa_is_for_supervisors(
+    harness: BotHarness,
+) -> None:
+    camat = await harness.register(2002, Role.PEJABAT, KECAMATAN_SAMPANAHAN, first_name="Camat")
+    assert "untuk supervisor dan admin" in await said(harness, camat, camat.send("/periksa"))
+    siti = await harness.kader(1001, name="Siti")
+    assert "untuk supervisor dan admin" in await said(harness, siti, siti.send("/periksa"))
+    assert await review_status(harness) == []
