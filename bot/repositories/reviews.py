@@ -46,6 +46,7 @@ __all__ = [
     "ReviewChange",
     "ReviewError",
     "ReviewItem",
+    "ReviewStale",
     "Reviewer",
     "clean_reason",
     "count_for_review",
@@ -67,6 +68,10 @@ _SPACES = re.compile(r"\s+")
 
 class ReviewError(ValueError):
     """A review that cannot be done as asked (message is Indonesian, user-facing)."""
+
+
+class ReviewStale(Exception):
+    """The family changed since the reviewer saw it: nothing was stored; show it again."""
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,9 @@ class ReviewItem:
     submitted_at: datetime | None
     instrument_id: str
     instrument_version: str
+    version: int = 0
+    """The response's optimistic-lock version: a verdict given on what the reviewer saw is
+    refused (`ReviewStale`) once the kader has changed the family since."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +154,7 @@ def _query() -> Any:
         select(
             Family, Area.name, Area.level, Response.id, Response.submitted_at,
             Response.instrument_id, Response.instrument_version, AppUser.display_name,
-            ResponseReview.status, ResponseReview.reason,
+            ResponseReview.status, ResponseReview.reason, Response.version,
         )
         .join(Response, Response.family_id == Family.id)
         .join(Area, Area.code == Family.village_code)
@@ -157,7 +165,7 @@ def _query() -> Any:
 
 
 def _item(row: Any) -> ReviewItem:
-    family, name, level, rid, submitted_at, iid, iver, cadre, status, reason = row
+    family, name, level, rid, submitted_at, iid, iver, cadre, status, reason, version = row
     return ReviewItem(
         family_id=family.id,
         response_id=int(rid),
@@ -168,6 +176,7 @@ def _item(row: Any) -> ReviewItem:
         submitted_at=submitted_at,
         instrument_id=str(iid),
         instrument_version=str(iver),
+        version=int(version),
     )
 
 
@@ -246,10 +255,13 @@ async def set_review(
     family_id: int,
     status: ReviewStatus,
     reason: str | None = None,
+    *,
+    seen_version: int | None = None,
 ) -> ReviewChange:
     """Give a submitted family in scope a review status (with a cleaned reason for
     "perlu dicek"), with an audit row. The same status again (and the same reason) changes
-    nothing and writes no audit row, so a double tap is harmless."""
+    nothing and writes no audit row, so a double tap is harmless. With `seen_version` (what
+    the reviewer's card showed) a family changed since is refused with `ReviewStale`."""
     if status is ReviewStatus.NEEDS_CHECK:
         if reason is None:
             raise ReviewError("Tulis alasan mengapa data keluarga ini perlu dicek.")
@@ -257,6 +269,8 @@ async def set_review(
     else:
         reason = None
     item = await load_for_review(session, reviewer, family_id)
+    if seen_version is not None and seen_version != item.version:
+        raise ReviewStale(family_id)
     old = item.status
     if old is status and item.reason == reason:
         return ReviewChange(family_id, old, status, changed=False)

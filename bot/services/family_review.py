@@ -121,12 +121,16 @@ async def mark_family(
     family_id: int,
     status: ReviewStatus,
     reason: str | None = None,
+    *,
+    seen_version: int | None = None,
 ) -> ReviewChange:
-    """A reviewer's verdict on a family (`ReviewError` for a bad reason, `OutOfScope`)."""
+    """A reviewer's verdict on a family (`ReviewError` for a bad reason, `OutOfScope`,
+    `ReviewStale` when the family changed since `seen_version` was shown)."""
 
     async def work(session: AsyncSession) -> ReviewChange:
         reviewer, _ = await _reviewer(session, user_id)
-        return await set_review(session, reviewer, family_id, status, reason)
+        return await set_review(session, reviewer, family_id, status, reason,
+                                seen_version=seen_version)
 
     return await ctx.write(work)
 

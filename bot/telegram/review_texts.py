@@ -1,9 +1,10 @@
 """What a supervisor reads in /periksa, and the buttons under it.
 
-Buttons have their own small versioned format, ``rv1`` <action> ``:`` <number> (a page or a
-family id, e.g. ``rv1v:42``), which no other decoder accepts. The family id in a button is
-checked against the tapper's scope by the data layer, like any other id, so a forged button
-reveals nothing.
+Buttons have their own small versioned format, ``rv1`` <action> ``:`` <number> [``.`` <version>]
+(a page or a family id; a verdict also carries the version of the family the card showed, e.g.
+``rv1v:42.7``), which no other decoder accepts. The family id in a button is checked against the
+tapper's scope by the data layer, like any other id, so a forged button reveals nothing; the
+version makes a verdict on a card older than the kader's correction a no-op.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ __all__ = [
 ]
 
 PATTERN: Final = re.compile(r"^rv\d")
-_SHAPE: Final = re.compile(r"rv1([pfvc]):(0|[1-9][0-9]{0,11})", re.ASCII)
+_NUMBER: Final = r"(0|[1-9][0-9]{0,11})"
+_SHAPE: Final = re.compile(rf"rv1([pfvc]):{_NUMBER}(?:\.{_NUMBER})?", re.ASCII)
 CARD_LIMIT: Final = 3800
 """Room for the answers on one card (Telegram allows 4096 characters)."""
 
@@ -48,6 +50,10 @@ STATUS_LABEL: Final = {
     ReviewStatus.NEEDS_CHECK: "⚠️ perlu dicek",
 }
 HIDDEN_NOTE: Final = "🔒 {n} jawaban sensitif disembunyikan."
+CHANGED_SINCE: Final = (
+    "Data keluarga ini sudah diubah sejak Anda membukanya, jadi belum ditandai. "
+    "Periksa jawaban terbarunya di bawah ini."
+)
 NOTHING_WAITING: Final = (
     "Tidak ada keluarga yang menunggu pemeriksaan di wilayah Anda. Keluarga yang baru dikirim "
     "kader atau yang sudah diperbaiki akan muncul di sini."
@@ -69,9 +75,12 @@ class ReviewAction(StrEnum):
 class ReviewButton:
     action: ReviewAction
     number: int
+    version: int | None = None
+    """The family's version on the card (verdict buttons only)."""
 
     def encode(self) -> str:
-        return f"rv1{self.action.value}:{self.number}"
+        version = "" if self.version is None else f".{self.version}"
+        return f"rv1{self.action.value}:{self.number}{version}"
 
 
 def decode(data: object) -> ReviewButton | None:
@@ -81,11 +90,18 @@ def decode(data: object) -> ReviewButton | None:
     match = _SHAPE.fullmatch(data)
     if match is None:
         return None
-    return ReviewButton(ReviewAction(match.group(1)), int(match.group(2)))
+    action, version = ReviewAction(match.group(1)), match.group(3)
+    if (version is None) == (action in (ReviewAction.VERIFY, ReviewAction.CHECK)):
+        return None  # a verdict names the version it was given on; nothing else does
+    return ReviewButton(action, int(match.group(2)), None if version is None else int(version))
 
 
-def _button(label: str, action: ReviewAction, number: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=ReviewButton(action, number).encode())
+def _button(
+    label: str, action: ReviewAction, number: int, version: int | None = None
+) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        label, callback_data=ReviewButton(action, number, version).encode()
+    )
 
 
 def _short(text: str, limit: int = 50) -> str:
@@ -142,8 +158,8 @@ def family_message(seen: FamilyForReview) -> Rendered:
         body.append(HIDDEN_NOTE.format(n=format_integer(seen.hidden)))
     markup = InlineKeyboardMarkup([
         [
-            _button("✅ Verifikasi", ReviewAction.VERIFY, item.family_id),
-            _button("⚠️ Perlu dicek", ReviewAction.CHECK, item.family_id),
+            _button("✅ Verifikasi", ReviewAction.VERIFY, item.family_id, item.version),
+            _button("⚠️ Perlu dicek", ReviewAction.CHECK, item.family_id, item.version),
         ],
         [_button("⬅️ Daftar keluarga", ReviewAction.PAGE, 0)],
     ])

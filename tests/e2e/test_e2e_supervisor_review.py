@@ -54,7 +54,7 @@ async def test_supervisor_flags_kader_corrects_and_supervisor_verifies(
     assert "ditandai perlu dicek" in flagged
     assert await review_status(harness) == [ReviewStatus.NEEDS_CHECK]
 
-    forged = await said(harness, sri, sri.tap_data(card_message.message_id, "rv1v:999999"))
+    forged = await said(harness, sri, sri.tap_data(card_message.message_id, "rv1v:999999.0"))
     assert "tidak ada di wilayah Anda" in forged
 
     listing = await said(harness, siti, siti.send("/keluarga"))
@@ -62,6 +62,12 @@ async def test_supervisor_flags_kader_corrects_and_supervisor_verifies(
     await act(harness, siti, siti.tap(siti.last_message().buttons[0][0]))  # type: ignore[union-attr]
     await act(harness, siti, siti.tap(edit_label(siti.last_message(), "H_RT")))
     await give(harness, siti, "H_RT", "2")
+    assert await review_status(harness) == [ReviewStatus.PENDING]
+
+    # Her old card still shows RT 1: a verdict given on it is not taken, the new answers are shown.
+    stale = await said(harness, sri, sri.tap("✅ Verifikasi", message=card_message))
+    assert "Ahmad Fauzi · RT 2" in stale
+    assert any("sudah diubah sejak Anda membukanya" in (m.text or "") for m in sri.messages())
     assert await review_status(harness) == [ReviewStatus.PENDING]
 
     queue = await said(harness, sri, sri.send("/periksa"))

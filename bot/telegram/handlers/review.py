@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 
 from bot.db.models import ReviewStatus
-from bot.repositories.reviews import REVIEWER_ROLES, ReviewError
+from bot.repositories.reviews import REVIEWER_ROLES, ReviewError, ReviewStale
 from bot.repositories.scope import OutOfScope
 from bot.services import family_review
 from bot.telegram import review_texts, texts
@@ -51,20 +51,21 @@ class AwaitingReason(filters.MessageFilter):
 
     def __init__(self) -> None:
         super().__init__(name="AwaitingReason")
-        self.waiting: dict[int, tuple[int, float]] = {}
+        self.waiting: dict[int, tuple[int, int, float]] = {}
 
-    def expect(self, telegram_id: int, family_id: int) -> None:
-        self.waiting[telegram_id] = (family_id, time.monotonic())
+    def expect(self, telegram_id: int, family_id: int, version: int) -> None:
+        self.waiting[telegram_id] = (family_id, version, time.monotonic())
 
     def drop(self, telegram_id: int) -> None:
         self.waiting.pop(telegram_id, None)
 
-    def family_of(self, telegram_id: int) -> int | None:
+    def family_of(self, telegram_id: int) -> tuple[int, int] | None:
+        """(family id, version seen) the next text of this user is the reason for."""
         found = self.waiting.get(telegram_id)
-        if found is None or time.monotonic() - found[1] > REASON_WAIT:
+        if found is None or time.monotonic() - found[2] > REASON_WAIT:
             self.waiting.pop(telegram_id, None)
             return None
-        return found[0]
+        return found[0], found[1]
 
     def filter(self, message: object) -> bool:
         sender = getattr(message, "from_user", None)
@@ -137,35 +138,55 @@ class Review:
             seen = await family_review.show_family(self.ctx, account.user_id, data.number)
             if data.action is ReviewAction.FAMILY:
                 await self._show(update, context, review_texts.family_message(seen))
+            elif data.version != seen.item.version:  # a card older than the kader's change
+                await self._changed(update, context, seen)
             elif data.action is ReviewAction.CHECK:
-                self.awaiting.expect(user.id, data.number)
+                self.awaiting.expect(user.id, data.number, seen.item.version)
                 await send(update, context, review_texts.asked_reason(seen))
             else:
                 change = await family_review.mark_family(
-                    self.ctx, account.user_id, data.number, ReviewStatus.VERIFIED
+                    self.ctx, account.user_id, data.number, ReviewStatus.VERIFIED,
+                    seen_version=data.version,
                 )
                 await self._show(update, context, review_texts.marked(
                     seen.item.family.text, change.new, change.changed))
+        except ReviewStale:  # changed between the two reads
+            await self._changed(update, context, await family_review.show_family(
+                self.ctx, account.user_id, data.number))
         except OutOfScope as refused:
             log.info("update %s: review of family %s refused", update.update_id, data.number)
             await send(update, context, str(refused))
+
+    async def _changed(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE,
+        seen: family_review.FamilyForReview,
+    ) -> None:
+        await send(update, context, review_texts.CHANGED_SINCE)
+        await self._show(update, context, review_texts.family_message(seen))
 
     async def reason(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
         user = update.effective_user
         if message is None or message.text is None or user is None:
             return
-        family_id = self.awaiting.family_of(user.id)
+        waiting = self.awaiting.family_of(user.id)
         account = await self._reviewer(update, context)
-        if account is None or family_id is None:
+        if account is None or waiting is None:
             return
+        family_id, version = waiting
         try:
             change = await family_review.mark_family(
-                self.ctx, account.user_id, family_id, ReviewStatus.NEEDS_CHECK, message.text
+                self.ctx, account.user_id, family_id, ReviewStatus.NEEDS_CHECK, message.text,
+                seen_version=version,
             )
             seen = await family_review.show_family(self.ctx, account.user_id, family_id)
         except ReviewError as bad:  # still waiting: she can type it again
             await send(update, context, str(bad))
+            return
+        except ReviewStale:
+            self.awaiting.drop(user.id)
+            await self._changed(update, context, await family_review.show_family(
+                self.ctx, account.user_id, family_id))
             return
         except OutOfScope as refused:
             self.awaiting.drop(user.id)

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.db.engine import run_in_transaction
 from bot.db.models import AuditEvent, Response, ReviewStatus, Role
-from bot.repositories.reviews import ACTION_REVIEW, ReviewError, clean_reason
+from bot.repositories.reviews import ACTION_REVIEW, ReviewError, ReviewStale, clean_reason
 from bot.repositories.scope import OutOfScope
 from bot.repositories.users import UserError, add_user, set_role
 from bot.services.answering import open_for_edit, record_answer
@@ -99,6 +99,26 @@ async def test_a_supervisor_verifies_and_flags_families_and_every_change_is_audi
         (family_b, "belum → perlu_dicek", f"user:{supervisor}"),
     ]
     assert all("RT" not in (e.reason or "") for e in audit)  # the reason text stays out
+
+
+async def test_a_verdict_on_what_the_family_was_before_the_kaders_change_is_refused(
+    world: World,
+) -> None:
+    supervisor = await supervisor_of(world)
+    family, rid = await submitted(world, world.kader, FAMILY_A)
+    seen = await show_family(world.ctx, supervisor, family)
+    listed = await list_families(world.ctx, world.kader, PERIOD)
+    opened = await open_for_edit(world.ctx, world.kader, rid, "H_RT", listed[0].version)
+    assert opened.position is not None
+    await record_answer(world.ctx, world.kader, rid, "H_RT", "4", opened.position.version,
+                        next_update_id())
+    with pytest.raises(ReviewStale):
+        await mark_family(world.ctx, supervisor, family, ReviewStatus.VERIFIED,
+                          seen_version=seen.item.version)
+    fresh = await show_family(world.ctx, supervisor, family)
+    done = await mark_family(world.ctx, supervisor, family, ReviewStatus.VERIFIED,
+                             seen_version=fresh.item.version)
+    assert done.changed and await review_audit(world) != []
 
 
 async def test_a_family_outside_the_supervisors_kecamatan_is_refused_in_the_data_layer(

@@ -29,9 +29,11 @@ def item(family_id: int, status: ReviewStatus = ReviewStatus.PENDING,
 
 def test_buttons_round_trip_and_anything_else_is_refused() -> None:
     for action in ReviewAction:
-        button = ReviewButton(action, 123456)
+        verdict = action in (ReviewAction.VERIFY, ReviewAction.CHECK)
+        button = ReviewButton(action, 123456, 7 if verdict else None)
         assert decode(button.encode()) == button
-    for garbage in ("rv1v:", "rv1x:1", "rv1v:01", "rv2v:1", "o1rc:63", None, "rv1v:1 "):
+    for garbage in ("rv1v:", "rv1x:1", "rv1v:01.1", "rv2v:1.1", "o1rc:63", None, "rv1v:1.1 ",
+                    "rv1v:1", "rv1c:1", "rv1p:0.3", "rv1v:1.01"):
         assert decode(garbage) is None
 
 
