@@ -23,9 +23,8 @@ from bot.db.models import (
     ReviewStatus,
 )
 from bot.repositories.scores import IndicatorCount, area_filter
-from ikk_core.areas import code_depth, is_village_code
 
-__all__ = ["verified_applicable_by_child", "verified_indicator_counts"]
+__all__ = ["verified_indicator_counts"]
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -80,27 +79,4 @@ async def verified_indicator_counts(
         for period, village, indicator, families, met, applicable, outdated in (
             await session.execute(query)
         ).all()
-    ]
-
-
-async def verified_applicable_by_child(
-    session: AsyncSession, parent: str, leave_out: str, periods: Sequence[int]
-) -> list[IndicatorCount]:
-    """Verified applicable families per child area of `parent` but `leave_out`, as
-    `bot.repositories.scores.applicable_by_child` does for all submitted families."""
-    if not periods or is_village_code(parent):
-        return []
-    width = len(parent) + 1 + (4 if code_depth(parent) == 3 else 2)
-    child = func.substr(Family.village_code, 1, width)
-    dialect = _dialect(session)
-    query = _verified_scores([
-        Family.period, child, FamilyScore.indicator, func.count(FamilyScore.score),
-    ]).where(
-        area_filter(parent, Family.village_code, dialect),  # type: ignore[arg-type]
-        ~area_filter(leave_out, Family.village_code, dialect),  # type: ignore[arg-type]
-        Family.period.in_(list(periods)),
-    ).group_by(Family.period, child, FamilyScore.indicator)
-    return [
-        IndicatorCount(int(period), str(code), str(indicator), 0, 0, int(applicable or 0), 0)
-        for period, code, indicator, applicable in (await session.execute(query)).all()
     ]
