@@ -3,7 +3,8 @@
 A supervisor (bound to a kecamatan or kabupaten) marks submitted families "terverifikasi" or
 "perlu dicek" with a reason, as Kobo's validation status does. The role CHECK of `app_user`
 and `invite` gains the new value; `response_review` holds one row per reviewed family (no row:
-"belum diperiksa"). Every change is also an `audit_event` row.
+"belum diperiksa"). Every change is also an `audit_event` row. `verified_indicator_count` is
+`village_indicator_count` over verified families only (empty here: nothing is reviewed yet).
 
 Revision ID: 5d8e2a7c41b9
 Revises: c5e81d3a7b20
@@ -57,9 +58,33 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_response_review_status"), "response_review", ["status"])
     op.create_index(op.f("ix_response_review_reviewed_by"), "response_review", ["reviewed_by"])
+    op.create_table(
+        "verified_indicator_count",
+        sa.Column("village_code", sa.String(length=16), nullable=False),
+        sa.Column("period", sa.Integer(), nullable=False),
+        sa.Column("indicator", sa.String(length=32), nullable=False),
+        sa.Column("instrument_id", sa.String(length=64), nullable=False),
+        sa.Column("instrument_version", sa.String(length=32), nullable=False),
+        sa.Column("families", sa.Integer(), nullable=False),
+        sa.Column("met", sa.Integer(), nullable=False),
+        sa.Column("applicable", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "met >= 0 AND met <= applicable AND applicable <= families",
+            name=op.f("ck_verified_indicator_count_counts_consistent"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["village_code"], ["area.code"],
+            name=op.f("fk_verified_indicator_count_village_code_area"),
+        ),
+        sa.PrimaryKeyConstraint(
+            "village_code", "period", "indicator", "instrument_id", "instrument_version",
+            name=op.f("pk_verified_indicator_count"),
+        ),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("verified_indicator_count")
     op.drop_index(op.f("ix_response_review_reviewed_by"), table_name="response_review")
     op.drop_index(op.f("ix_response_review_status"), table_name="response_review")
     op.drop_table("response_review")

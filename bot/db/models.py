@@ -54,6 +54,7 @@ __all__ = [
     "ReviewStatus",
     "Role",
     "UserArea",
+    "VerifiedIndicatorCount",
     "VillageIndicatorCount",
 ]
 
@@ -348,6 +349,30 @@ class VillageIndicatorCount(Base):
     """
 
     __tablename__ = "village_indicator_count"
+    __table_args__ = (
+        CheckConstraint(
+            "met >= 0 AND met <= applicable AND applicable <= families", name="counts_consistent"
+        ),
+    )
+
+    village_code: Mapped[str] = mapped_column(
+        String(16), ForeignKey("area.code"), primary_key=True
+    )
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(32), primary_key=True)
+    instrument_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instrument_version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    families: Mapped[int] = mapped_column(Integer, default=0)
+    met: Mapped[int] = mapped_column(Integer, default=0)
+    applicable: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VerifiedIndicatorCount(Base):
+    """The same counts as `VillageIndicatorCount`, over the families a supervisor verified
+    ("terverifikasi saja"). Kept in step by `bot.repositories.scores.rewrite_scores` (scores of a
+    verified family change) and by every review change into or out of "terverifikasi"."""
+
+    __tablename__ = "verified_indicator_count"
     __table_args__ = (
         CheckConstraint(
             "met >= 0 AND met <= applicable AND applicable <= families", name="counts_consistent"

@@ -36,6 +36,7 @@ from bot.repositories.audit import record_audit
 from bot.repositories.families import FamilyLabel
 from bot.repositories.responses import ActingUser
 from bot.repositories.scope import OutOfScope, Scope
+from bot.repositories.scores import move_verified
 from ikk_core.text_safety import UnsafeText, clean_typed_text
 
 __all__ = [
@@ -283,6 +284,8 @@ async def set_review(
     found.reviewed_by = reviewer.user_id
     found.reviewed_at = utcnow()
     await session.flush()
+    if (old is ReviewStatus.VERIFIED) != (status is ReviewStatus.VERIFIED):
+        await move_verified(session, family_id, +1 if status is ReviewStatus.VERIFIED else -1)
     await record_audit(
         session, ACTION_REVIEW, reviewer.actor, area_code=item.family.village_code,
         period=item.family.period, family_id=family_id, reason=f"{old.value} → {status.value}",
@@ -302,6 +305,8 @@ async def reset_review(
     found.status = ReviewStatus.PENDING
     found.reviewed_at = utcnow()
     await session.flush()
+    if old is ReviewStatus.VERIFIED:  # its current scores leave the verified counts
+        await move_verified(session, family_id, -1)
     family = await session.get(Family, family_id)
     await record_audit(
         session, ACTION_REVIEW, actor,

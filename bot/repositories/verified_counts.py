@@ -1,9 +1,10 @@
-"""Indicator counts over VERIFIED families only ("terverifikasi saja"), from the family scores.
+"""Recount of the verified counts from the family scores ("terverifikasi saja").
 
-The stored village counts (`village_indicator_count`) hold every submitted family; a report of
-verified families alone counts the stored family scores of families whose review says
-"terverifikasi", grouped by the database in the same shape as `bot.repositories.scores`
-(`IndicatorCount`), so the report's roll-up, disclosure and coverage code takes them unchanged.
+`verified_indicator_count` is kept in step with every score and review change (see
+`bot.repositories.scores.rewrite_scores` and `bot.repositories.reviews`); this recount, grouped
+by the database over the stored scores of families whose review says "terverifikasi", is what
+the kept counts must always equal (a check for tests and operators, and the repair after a
+restore of an inconsistent copy: `rebuild_verified_counts`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import (
@@ -22,9 +23,9 @@ from bot.db.models import (
     ResponseStatus,
     ReviewStatus,
 )
-from bot.repositories.scores import IndicatorCount, area_filter
+from bot.repositories.scores import IndicatorCount, VerifiedCounts, area_filter
 
-__all__ = ["verified_indicator_counts"]
+__all__ = ["rebuild_verified_counts", "verified_indicator_counts"]
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -80,3 +81,22 @@ async def verified_indicator_counts(
             await session.execute(query)
         ).all()
     ]
+
+
+async def rebuild_verified_counts(session: AsyncSession) -> None:
+    """Recompute the whole verified count table from the stored scores (a full scan)."""
+    await session.execute(delete(VerifiedCounts))
+    rows = (await session.execute(
+        _verified_scores([
+            Family.period, Family.village_code, FamilyScore.indicator, FamilyScore.instrument_id,
+            FamilyScore.instrument_version, func.count(),
+            func.sum(case((FamilyScore.score == 1, 1), else_=0)), func.count(FamilyScore.score),
+        ]).group_by(Family.period, Family.village_code, FamilyScore.indicator,
+                    FamilyScore.instrument_id, FamilyScore.instrument_version)
+    )).all()
+    if rows:
+        await session.execute(insert(VerifiedCounts), [
+            {"period": p, "village_code": v, "indicator": i, "instrument_id": iid,
+             "instrument_version": iver, "families": f, "met": m, "applicable": a}
+            for p, v, i, iid, iver, f, m, a in rows
+        ])

@@ -1,5 +1,6 @@
 """Figures over verified families only (`/ikk <area> terverifikasi`): what the report reads
-instead of the stored village counts, and what it must hide besides.
+instead of the village counts (the verified counts, kept like them), and what it must hide
+besides.
 
 An area's figure over its verified families next to the same figure over all its families gives,
 by subtraction, the figure of the families NOT verified. So a reader who is not the admin gets
@@ -18,9 +19,12 @@ from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.repositories.scores import IndicatorCount
-from bot.repositories.verified_counts import verified_indicator_counts
-from ikk_core.areas import code_depth, is_within
+from bot.repositories.scores import (
+    IndicatorCount,
+    VerifiedCounts,
+    applicable_by_child,
+    indicator_counts,
+)
 
 __all__ = ["VERIFIED_WORDS", "VerifiedView", "read_verified", "split_verified"]
 
@@ -43,21 +47,6 @@ class VerifiedView:
     """Submitted families of the area in the chosen period, verified or not ("x dari y")."""
     remainder: tuple[IndicatorCount, ...]
     """All minus verified, per village (and per sibling area above it) and indicator."""
-
-
-def _sibling_sums(
-    rows: Sequence[IndicatorCount], parent: str, leave_out: str
-) -> list[IndicatorCount]:
-    """Applicable families per child area of `parent` but `leave_out`'s subtree, as
-    `bot.repositories.scores.applicable_by_child` reads them for all families."""
-    width = len(parent) + 1 + (4 if code_depth(parent) == 3 else 2)
-    sums: dict[tuple[int, str, str], int] = {}
-    for row in rows:
-        code = row.village_code
-        if is_within(code, parent) and not is_within(code, leave_out):
-            key = (row.period, code[:width], row.indicator)
-            sums[key] = sums.get(key, 0) + row.applicable
-    return [IndicatorCount(p, c, i, 0, 0, n, 0) for (p, c, i), n in sums.items()]
 
 
 def _families(rows: Sequence[IndicatorCount], period: int) -> int:
@@ -101,17 +90,15 @@ async def read_verified(
 ) -> tuple[list[IndicatorCount], list[IndicatorCount], VerifiedView]:
     """The verified counts of the area's villages, the verified sibling sums along `path`
     ((below, above) pairs up to the province; empty for a reader who sees everything), and the
-    view's remainder against the rows of all families already read.
-
-    One grouped query over the top of `path` (the province for a pejabat): the verified
-    counts are not stored per village, so the sibling sums are added up here from the same
-    rows instead of scanning the family scores once per level."""
-    top = path[-1][1] if path else area_code
-    rows = await verified_indicator_counts(
-        session, top, periods, instrument_id=instrument_id, instrument_version=instrument_version,
+    view's remainder against the rows of all families already read. The same reads as the
+    usual report, on the verified counts (`verified_indicator_count`)."""
+    counts = await indicator_counts(
+        session, area_code, periods, instrument_id=instrument_id,
+        instrument_version=instrument_version, table=VerifiedCounts,
     )
-    counts = [r for r in rows if is_within(r.village_code, area_code)]
-    tree = [t for below, above in path for t in _sibling_sums(rows, above, below)]
+    tree: list[IndicatorCount] = []
+    for below, above in path:
+        tree += await applicable_by_child(session, above, below, periods, VerifiedCounts)
     view = VerifiedView(
         all_families=_families(all_counts, period),
         remainder=_minus([*all_counts, *all_tree], [*counts, *tree]),

@@ -12,11 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import run_in_transaction
-from bot.db.models import Family, FamilyScore, Response, ReviewStatus, Role
+from bot.db.models import AppUser, Family, FamilyScore, Response, ReviewStatus, Role
+from bot.repositories.scores import VerifiedCounts
 from bot.repositories.users import add_user
+from bot.repositories.verified_counts import rebuild_verified_counts
+from bot.services.answering import open_for_edit, record_answer
+from bot.services.erasure import delete_family
+from bot.services.families import list_families
 from bot.services.family_review import mark_family
 from bot.services.official import ikk_report
 from bot.services.reports import AreaReport, area_report
+from bot.services.submission import rescore
 from bot.services.verified_figures import split_verified
 from bot.telegram.report_text import report_messages
 from ikk_core.aggregation import aggregate
@@ -25,10 +31,13 @@ from tests.bot.services.conftest import (
     FAMILY_B,
     FAMILY_C,
     KECAMATAN,
+    PERIOD,
     SAMPANAHAN,
     SEPAPAH,
     World,
     enter_family,
+    lower_poverty_line,
+    next_update_id,
     with_disclosure,
 )
 
@@ -40,6 +49,13 @@ async def supervisor_of(world: World) -> int:
         return user.id
 
     return await run_in_transaction(world.ctx.session_factory, work)
+
+
+async def supervisor_of_existing(world: World) -> int:
+    async with world.ctx.session_factory() as session:
+        found = await session.scalar(select(AppUser.id).where(AppUser.telegram_id == 401))
+    assert found is not None
+    return int(found)
 
 
 async def families_by_head(world: World) -> list[tuple[int, int, str]]:
@@ -150,3 +166,47 @@ async def test_a_pejabat_cannot_subtract_the_verified_view_down_to_the_unverifie
             gap = one.denominator - other.denominator
             assert gap == 0 or gap >= world.ctx.min_cell, (code, one.code, gap)
     assert hidden_by_the_difference > 0  # family B's indicators are hidden, not revealed
+
+
+async def recounted(world: World) -> list[tuple[object, ...]]:
+    async with world.ctx.session_factory() as session, session.begin():
+        kept = await verified_table_in(session)
+        await rebuild_verified_counts(session)
+        rebuilt = await verified_table_in(session)
+        await session.rollback()
+    assert kept == rebuilt
+    return rebuilt
+
+
+async def verified_table_in(session: AsyncSession) -> list[tuple[object, ...]]:
+    rows = await session.execute(select(VerifiedCounts).order_by(*VerifiedCounts.primary_key))
+    return [tuple(r) for r in rows.all() if r.families]
+
+
+async def test_the_kept_verified_counts_always_equal_a_recount_of_the_verified_scores(
+    a_and_c_verified: tuple[World, list[int]],
+) -> None:
+    world, _ = a_and_c_verified
+    assert len(await recounted(world)) > 0
+    supervisor = await supervisor_of_existing(world)
+    rows = await families_by_head(world)
+    ids = {head: (fid, rid) for fid, rid, head in rows}
+
+    fid_c, rid_c = ids["Citra Lestari"]  # the kader changes a verified family
+    listed = {f.response_id: f.version for f in await list_families(world.ctx, world.kader,
+                                                                     PERIOD)}
+    opened = await open_for_edit(world.ctx, world.kader, rid_c, "KE1", listed[rid_c])
+    assert opened.position is not None
+    await record_answer(world.ctx, world.kader, rid_c, "KE1", "tidak",
+                        opened.position.version, next_update_id())
+    await recounted(world)
+    await mark_family(world.ctx, supervisor, fid_c, ReviewStatus.VERIFIED)
+    await mark_family(world.ctx, supervisor, ids["Budi Santoso"][0], ReviewStatus.NEEDS_CHECK,
+                      "RT salah")
+    await recounted(world)
+    await rescore(world.ctx.session_factory, lower_poverty_line(world.ctx.instrument))
+    await recounted(world)
+    await mark_family(world.ctx, supervisor, ids["Ahmad Fauzi"][0], ReviewStatus.NEEDS_CHECK,
+                      "cek lagi")
+    await delete_family(world.ctx, fid_c, actor="test")
+    assert await recounted(world) == []  # A flagged, B flagged, C erased: nothing verified
