@@ -150,6 +150,9 @@ class AreaReport:
     instrument_version: str
     coverage: Coverage | None = None
     """What the figures stand on: villages with data of all, families of expected."""
+    verified_of: int | None = None
+    """Set for a report over verified families only: all submitted families of the period
+    ("hanya keluarga terverifikasi: `submitted` dari `verified_of`")."""
     categories: tuple[Band, ...] = ()
     """The instrument's IKK bands, to say "Kategori 2 dari 3"."""
     suppressed_view: bool = False
@@ -157,9 +160,6 @@ class AreaReport:
     under `min_families` families. False for the admin and the command line."""
     min_cell: int = 1
     min_families: int = 1
-    verified_of: int | None = None
-    """Set for a report over verified families only: all submitted families of the period
-    ("hanya keluarga terverifikasi: `submitted` dari `verified_of`")."""
 
     @property
     def label(self) -> str:
@@ -209,10 +209,10 @@ class _Raw:
     tree_counts: tuple[IndicatorCount, ...] = ()
     """Applicable families of the siblings of every area above this one (one row per sibling
     area and indicator, summed by the database); empty when the reader sees everything."""
-    targets: tuple[int, int] = (0, 0)
-    """(villages of the area with an expected number of families, their sum)."""
     verified: VerifiedView | None = None
     """Set when `counts` and `tree_counts` are over verified families only."""
+    targets: tuple[int, int] = (0, 0)
+    """(villages of the area with an expected number of families, their sum)."""
 
 
 async def _subtree(session: AsyncSession, code: str) -> list[_AreaInfo]:
@@ -277,8 +277,8 @@ async def _read(
             activity=tuple(drafts),
             disclosure=Disclosure(sees_all, ctx.min_cell, ctx.min_families),
             tree_counts=tuple(tree),
-            targets=await village_targets(session, area_code),
             verified=verified,
+            targets=await village_targets(session, area_code),
         )
 
     return await ctx.read(work)
@@ -483,11 +483,11 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
         instrument_id=instrument.id,
         instrument_version=instrument.version,
         coverage=_coverage(raw, submitted[raw.period]),
+        verified_of=raw.verified.all_families if raw.verified is not None else None,
         categories=instrument.settings.ikk_bands,
         suppressed_view=not rules.sees_all,
         min_cell=1 if rules.sees_all else rules.min_cell,
         min_families=1 if rules.sees_all else rules.min_families,
-        verified_of=raw.verified.all_families if raw.verified is not None else None,
     )
 
 
