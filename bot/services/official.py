@@ -43,7 +43,6 @@ from bot.services.context import ServiceContext
 from bot.services.exports import ExportFile, build_export, family_rows_for
 from bot.services.progress import ProgressReport, progress
 from bot.services.reports import AreaReport, area_report
-from bot.services.verified_figures import split_verified
 from ikk_core.areas import (
     VILLAGE_LEVELS,
     AreaLevel,
@@ -259,18 +258,17 @@ async def ikk_report(
     query: str | None = None,
     code: str | None = None,
     period: int | None = None,
+    verified_only: bool = False,
 ) -> Answer[AreaReport]:
-    """`/ikk [name] [year] [terverifikasi]` or a tapped area: the area's report from the stored
-    scores (over verified families only when the word is there)."""
-    verified_only = False
+    """`/ikk [name] [year]` or a tapped area: the area's report from the stored scores."""
     if query is not None:
-        query, verified_only = split_verified(query)
         query, typed_period = split_period(query)
         period = period if period is not None else typed_period
     resolved = await _find(ctx, actor, query, code)
     answer: Answer[AreaReport] = _retyped(resolved, period)
     if not answer.ok or answer.area is None:
         return answer
+    # verified_only: `/ikk <area> terverifikasi` (the handler takes the word out of the query)
     report = await area_report(ctx, actor, answer.area.code, period, verified_only=verified_only)
     if report is None:  # removed from the scope between the two reads
         return answer.but("not_found")

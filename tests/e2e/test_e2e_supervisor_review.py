@@ -82,6 +82,10 @@ async def test_supervisor_flags_kader_corrects_and_supervisor_verifies(
     assert "tidak ada yang diubah" in again
     assert await review_status(harness) == [ReviewStatus.VERIFIED]
     assert "✅ terverifikasi" in await said(harness, siti, siti.send("/keluarga"))
+    await sri.send("/ikk Desa Sepapah terverifikasi")
+    figures = "\n".join(m.text or m.caption or "" for m in await sri.wait_reply(min_messages=1))
+    await harness.settle()
+    assert "Hanya keluarga terverifikasi: 1 dari 1 keluarga terkirim" in figures
 
     async with harness.database.session_factory() as session:
         audit = (await session.scalars(

@@ -125,8 +125,9 @@ async def test_ikk_typed_with_terverifikasi_gives_the_verified_headline(
     a_and_c_verified: tuple[World, list[int]],
 ) -> None:
     world, _ = a_and_c_verified
+    query, verified_only = split_verified("Desa Sampanahan terverifikasi")
     answer = await ikk_report(
-        world.ctx, world.pejabat_kotabaru, query="Desa Sampanahan terverifikasi"
+        world.ctx, world.pejabat_kotabaru, query=query, verified_only=verified_only
     )
     assert answer.value is not None and answer.value.verified_of == 3
     text = "\n".join(report_messages(answer.value, min_families=1))
