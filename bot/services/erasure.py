@@ -26,6 +26,7 @@ from bot.db.models import (
     Family,
     FamilyScore,
     Response,
+    ResponseReview,
     ResponseStatus,
 )
 from bot.repositories.audit import ACTION_FAMILY_DELETED, record_audit
@@ -140,6 +141,8 @@ async def delete_family(
             await session.execute(delete(AnswerChange).where(AnswerChange.response_id.in_(ids)))
             await session.execute(delete(Answer).where(Answer.response_id.in_(ids)))
             await session.execute(delete(Response).where(Response.id.in_(ids)))
+        # The supervisor's reason may name people: it goes with the family (not left to CASCADE).
+        await session.execute(delete(ResponseReview).where(ResponseReview.family_id == family_id))
         await session.execute(delete(Family).where(Family.id == family_id))
         event = await record_audit(
             session, ACTION_FAMILY_DELETED, actor, area_code=family.village_code,

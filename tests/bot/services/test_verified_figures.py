@@ -12,7 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.engine import run_in_transaction
-from bot.db.models import AppUser, Family, FamilyScore, Response, ReviewStatus, Role
+from bot.db.models import (
+    AppUser,
+    Family,
+    FamilyScore,
+    Response,
+    ResponseReview,
+    ReviewStatus,
+    Role,
+)
 from bot.repositories.scores import VerifiedCounts
 from bot.repositories.users import add_user
 from bot.repositories.verified_counts import rebuild_verified_counts
@@ -211,3 +219,6 @@ async def test_the_kept_verified_counts_always_equal_a_recount_of_the_verified_s
                       "cek lagi")
     await delete_family(world.ctx, fid_c, actor="test")
     assert await recounted(world) == []  # A flagged, B flagged, C erased: nothing verified
+    async with world.ctx.session_factory() as session:
+        left = (await session.scalars(select(ResponseReview.family_id))).all()
+    assert fid_c not in left and len(left) == 2  # the erased family's review went with it
