@@ -1,9 +1,10 @@
 """Right to erasure (UU PDP): one family's data removed for good, on the admin's request.
 
 Only what describes the family goes: its answers, the audit trail of changed answers (it holds
-old values), its indicator scores, its response and the family row. The village counts the
-reports add up are moved by the family's contribution in the same transaction
-(`rewrite_scores`), so no report ever counts a family that no longer exists. An audit row says
+old values), its indicator scores, its supervisor review (with its reason), its response and the
+family row. The village counts the reports add up (and the verified counts) are moved by the
+family's contribution in the same transaction (`rewrite_scores`), so no report ever counts a
+family that no longer exists. An audit row says
 that a family was erased, by whom, when, where and why, without the name or any answer.
 
 Nothing brings it back: /keluarga lists families from these rows; an old button of the family's
