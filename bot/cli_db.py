@@ -280,7 +280,8 @@ def users_add(
         raise _fail(str(exc), EXIT_PROBLEMS) from None
 
 
-_ROLE_LABEL = {Role.ADMIN: "admin", Role.PEJABAT: "pejabat", Role.KADER: "kader"}
+_ROLE_LABEL = {Role.ADMIN: "admin", Role.PEJABAT: "pejabat", Role.KADER: "kader",
+               Role.SUPERVISOR: "supervisor"}
 
 
 @users_app.command("list")

@@ -1,5 +1,7 @@
 """`ikk-bot families`: families outside the chat — `import` from other systems (see
-`bot.cli_family_import`) and `delete`, erasing one family on a data subject's request (UU PDP).
+`bot.cli_family_import`) and `delete`, erasing one family on a data subject's request
+(UU PDP), and `review`, the supervisor's verdict given by the operator
+(see `bot.repositories.reviews`).
 
 The operator names the family by `--id`, or by `--village CODE --head "name"` when the family
 only knows its own name; several matches are listed and nothing is deleted. The command then
@@ -17,9 +19,12 @@ import typer
 from bot.cli_db import EXIT_PROBLEMS, operator_name, run_with_database
 from bot.cli_family_import import import_command
 from bot.db.database import Database
-from bot.db.models import ResponseStatus
+from bot.db.models import ResponseStatus, ReviewStatus
+from bot.repositories.reviews import ReviewChange, ReviewError
+from bot.repositories.scope import OutOfScope
 from bot.services.context import ServiceContext
 from bot.services.erasure import ErasedFamily, FamilyRecord, delete_family, find_families
+from bot.services.family_review import operator_mark_family
 from bot.settings import get_settings
 from ikk_core.areas import is_village_code
 from ikk_core.formatting import format_integer
@@ -124,3 +129,53 @@ def families_delete(
     if erased.was_submitted:
         typer.echo("Hitungan IKK desa sudah diperbarui tanpa keluarga ini.")
     typer.echo(f"Catatan audit #{erased.audit_id} (tanpa nama atau jawaban).")
+
+
+_REVIEW_WORDS = {
+    "belum": ReviewStatus.PENDING,
+    "terverifikasi": ReviewStatus.VERIFIED,
+    "perlu-dicek": ReviewStatus.NEEDS_CHECK,
+    "perlu_dicek": ReviewStatus.NEEDS_CHECK,
+}
+REVIEW_LABELS = {
+    ReviewStatus.PENDING: "belum diperiksa",
+    ReviewStatus.VERIFIED: "terverifikasi",
+    ReviewStatus.NEEDS_CHECK: "perlu dicek",
+}
+
+
+@families_app.command("review")
+def families_review(
+    family_id: Annotated[int, typer.Option("--id", help="Nomor keluarga.")],
+    status: Annotated[
+        str, typer.Option("--status", help="terverifikasi, perlu-dicek atau belum.")
+    ],
+    alasan: Annotated[
+        str | None,
+        typer.Option("--alasan", help="Alasan untuk kader (wajib untuk perlu-dicek, 3-300 huruf)."),
+    ] = None,
+) -> None:
+    """Tandai keluarga yang sudah dikirim: terverifikasi, perlu dicek (dengan alasan), atau
+    kembali ke belum diperiksa. Setiap perubahan tercatat di audit."""
+    wanted = _REVIEW_WORDS.get(status.strip().lower())
+    if wanted is None:
+        raise _fail(
+            f"status {status!r} tidak dikenal: pakai terverifikasi, perlu-dicek atau belum."
+        )
+
+    async def mark(database: Database) -> ReviewChange:
+        return await operator_mark_family(
+            _ctx(database), family_id, wanted, alasan, actor=operator_name()
+        )
+
+    try:
+        change = run_with_database(mark)
+    except (ReviewError, OutOfScope) as error:
+        raise _fail(str(error)) from None
+    if not change.changed:
+        typer.echo(f"Keluarga {family_id} sudah {REVIEW_LABELS[wanted]}; tidak ada yang diubah.")
+        return
+    typer.echo(
+        f"Keluarga {family_id}: {REVIEW_LABELS[change.old]} → {REVIEW_LABELS[change.new]} "
+        "(tercatat di audit)."
+    )

@@ -108,17 +108,24 @@ def _not_derivable(n: IntArray, hidden: BoolArray, parent: int, kids: IntArray) 
     return exposed.size > 0
 
 
-def suppress(villages: Counts, min_cell: int) -> Suppression:
+def suppress(villages: Counts, min_cell: int, *, forced: Suppression | None = None) -> Suppression:
     """The hidden cells of every village in `villages` and every area above them.
 
     `villages` must hold the counts of ALL villages with data in the period (the whole
     province), or a differencing between two areas could meet a decision made without them.
+    Cells hidden in `forced` (by area code) are hidden here too, as primary cells, and the
+    rules b and c then protect them like any other: a second view of the same families (e.g.
+    verified families only) is decided with the cells where it differs from the first view by
+    a small group forced, so subtracting the two views reveals no small group either.
     """
     if min_cell < 1:
         raise ValueError("min_cell must be at least 1")
     tree = rollup_counts(villages) if villages.codes else villages
     n = np.asarray(tree.denominator, dtype=np.int64)
     hidden = (n > 0) & (n < min_cell)
+    if forced is not None:
+        for g, code in enumerate(tree.codes):
+            hidden[g] |= forced.row(code, n.shape[1]) & (n[g] > 0)
     families = _children_by_parent(tree.codes)
     changed = bool(hidden.any())
     while changed:

@@ -49,9 +49,12 @@ __all__ = [
     "InviteUse",
     "ProcessedUpdate",
     "Response",
+    "ResponseReview",
     "ResponseStatus",
+    "ReviewStatus",
     "Role",
     "UserArea",
+    "VerifiedIndicatorCount",
     "VillageIndicatorCount",
 ]
 
@@ -74,11 +77,21 @@ class Role(StrEnum):
     KADER = "kader"
     PEJABAT = "pejabat"
     ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    """Reviews submitted families of a kecamatan or kabupaten (and sees its aggregates)."""
 
 
 class ResponseStatus(StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"
+
+
+class ReviewStatus(StrEnum):
+    """A supervisor's verdict on a submitted family (like Kobo's validation status)."""
+
+    PENDING = "belum"
+    VERIFIED = "terverifikasi"
+    NEEDS_CHECK = "perlu_dicek"
 
 
 class AlertRunStatus(StrEnum):
@@ -293,6 +306,24 @@ class AnswerChange(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
 
 
+class ResponseReview(Base):
+    """The review state of one family; no row means "belum diperiksa". `reason` is the
+    supervisor's note for "perlu dicek" (cleaned text, 3-300 characters)."""
+
+    __tablename__ = "response_review"
+    __table_args__ = (_enum_check("status", ReviewStatus),)
+
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("family.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[ReviewStatus] = mapped_column(StrEnumType(ReviewStatus), index=True)
+    reason: Mapped[str | None] = mapped_column(String(300))
+    reviewed_by: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL"), index=True
+    )
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class FamilyScore(Base):
     """A family's score on one indicator: 1 meets, 0 does not, NULL not applicable."""
 
@@ -318,6 +349,30 @@ class VillageIndicatorCount(Base):
     """
 
     __tablename__ = "village_indicator_count"
+    __table_args__ = (
+        CheckConstraint(
+            "met >= 0 AND met <= applicable AND applicable <= families", name="counts_consistent"
+        ),
+    )
+
+    village_code: Mapped[str] = mapped_column(
+        String(16), ForeignKey("area.code"), primary_key=True
+    )
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(32), primary_key=True)
+    instrument_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instrument_version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    families: Mapped[int] = mapped_column(Integer, default=0)
+    met: Mapped[int] = mapped_column(Integer, default=0)
+    applicable: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VerifiedIndicatorCount(Base):
+    """The same counts as `VillageIndicatorCount`, over the families a supervisor verified
+    ("terverifikasi saja"). Kept in step by `bot.repositories.scores.rewrite_scores` (scores of a
+    verified family change) and by every review change into or out of "terverifikasi"."""
+
+    __tablename__ = "verified_indicator_count"
     __table_args__ = (
         CheckConstraint(
             "met >= 0 AND met <= applicable AND applicable <= families", name="counts_consistent"

@@ -60,6 +60,7 @@ _MAY_INVITE: dict[Role, frozenset[Role]] = {
     Role.ADMIN: frozenset(Role),
     Role.PEJABAT: frozenset({Role.PEJABAT, Role.KADER}),
     Role.KADER: frozenset(),
+    Role.SUPERVISOR: frozenset(),
 }
 
 

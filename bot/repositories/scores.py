@@ -34,7 +34,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.bulk import insert_tuples
-from bot.db.models import Family, FamilyScore, Response, ResponseStatus, VillageIndicatorCount
+from bot.db.models import (
+    Family,
+    FamilyScore,
+    Response,
+    ResponseReview,
+    ResponseStatus,
+    ReviewStatus,
+    VerifiedIndicatorCount,
+    VillageIndicatorCount,
+)
 from ikk_core.areas import code_depth, is_village_code
 
 __all__ = [
@@ -54,6 +63,7 @@ __all__ = [
 ]
 
 Counts: Table = VillageIndicatorCount.__table__  # type: ignore[assignment]
+VerifiedCounts: Table = VerifiedIndicatorCount.__table__  # type: ignore[assignment]
 Scores: Table = FamilyScore.__table__  # type: ignore[assignment]
 _SCORE_COLUMNS = ("response_id", "indicator", "score", "instrument_id", "instrument_version")
 CountKey = tuple[int, str, str, str, str]
@@ -110,22 +120,33 @@ async def rewrite_scores(
 ) -> None:
     """Delete the score rows of the responses `remove`, insert `add`, and move the village
     counts by the difference (one upsert of the net change, keys in order so two writers of
-    one village lock the same rows in the same order)."""
+    one village lock the same rows in the same order).
+
+    A family a supervisor verified moves the verified counts too: its old rows (read here
+    anyway) say it is verified, and its new rows follow them. Only a response in `remove` can
+    be verified (a review needs stored scores), so this costs no extra query."""
     deltas: dict[CountKey, list[int]] = defaultdict(lambda: [0, 0, 0])
+    verified: dict[CountKey, list[int]] = defaultdict(lambda: [0, 0, 0])
+    verified_ids: set[int] = set()
     if remove:
         old = await session.execute(
             select(
                 Family.period, Family.village_code, FamilyScore.indicator,
                 FamilyScore.instrument_id, FamilyScore.instrument_version, FamilyScore.score,
+                FamilyScore.response_id, ResponseReview.status,
             )
             .select_from(FamilyScore)
             .join(Response, Response.id == FamilyScore.response_id)
             .join(Family, Family.id == Response.family_id)
+            .outerjoin(ResponseReview, ResponseReview.family_id == Family.id)
             .where(FamilyScore.response_id.in_(list(remove)))
         )
         found = False
-        for period, village, indicator, iid, iver, score in old.all():
+        for period, village, indicator, iid, iver, score, rid, review in old.all():
             _add(deltas, (period, village, indicator, iid, iver), score, -1)
+            if review is ReviewStatus.VERIFIED:
+                _add(verified, (period, village, indicator, iid, iver), score, -1)
+                verified_ids.add(rid)
             found = True
         if found:
             await session.execute(
@@ -137,12 +158,34 @@ async def rewrite_scores(
             key = (new.period, new.village_code, indicator, new.instrument_id,
                    new.instrument_version)
             _add(deltas, key, score, +1)
+            if new.response_id in verified_ids:
+                _add(verified, key, score, +1)
             rows.append(
                 (new.response_id, indicator, score, new.instrument_id, new.instrument_version)
             )
     # Plain tuples through the driver: an import writes millions of these rows.
     await insert_tuples(session, Scores, _SCORE_COLUMNS, rows)
     await _move_counts(session, deltas)
+    await _move_counts(session, verified, VerifiedCounts)
+
+
+async def move_verified(session: AsyncSession, family_id: int, sign: int) -> None:
+    """Add (+1) or take out (-1) one family's stored scores in the verified counts: its review
+    has just turned "terverifikasi", or stopped being it."""
+    deltas: dict[CountKey, list[int]] = defaultdict(lambda: [0, 0, 0])
+    rows = await session.execute(
+        select(
+            Family.period, Family.village_code, FamilyScore.indicator,
+            FamilyScore.instrument_id, FamilyScore.instrument_version, FamilyScore.score,
+        )
+        .select_from(FamilyScore)
+        .join(Response, Response.id == FamilyScore.response_id)
+        .join(Family, Family.id == Response.family_id)
+        .where(Family.id == family_id)
+    )
+    for period, village, indicator, iid, iver, score in rows.all():
+        _add(deltas, (period, village, indicator, iid, iver), score, sign)
+    await _move_counts(session, deltas, VerifiedCounts)
 
 
 def _is_new_row(delta: Sequence[int]) -> bool:
@@ -151,11 +194,15 @@ def _is_new_row(delta: Sequence[int]) -> bool:
     return families >= applicable >= met >= 0
 
 
-async def _move_counts(session: AsyncSession, deltas: Mapping[CountKey, list[int]]) -> None:
+async def _move_counts(
+    session: AsyncSession, deltas: Mapping[CountKey, list[int]], table: Table | None = None
+) -> None:
     """Add the deltas to the count rows. A delta that could stand as a row of its own (a family
     added) is an upsert; any other one (a family removed or changed) is an UPDATE of a row that
     exists, since it counted that family. Rows are never deleted (a zero row is harmless), so
-    an UPDATE can never miss a row another transaction removed."""
+    an UPDATE can never miss a row another transaction removed. `table`: the village counts
+    (default) or the verified families' counts."""
+    counts = Counts if table is None else table
     changed = sorted(key for key, delta in deltas.items() if any(delta))
     if not changed:
         return
@@ -173,36 +220,36 @@ async def _move_counts(session: AsyncSession, deltas: Mapping[CountKey, list[int
     if inserts:
         dialect = session.get_bind().dialect.name
         insert_for: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert_for(Counts).values(
+        statement = insert_for(counts).values(
             period=bindparam("k_period"), village_code=bindparam("k_village"),
             indicator=bindparam("k_indicator"), instrument_id=bindparam("k_instrument"),
             instrument_version=bindparam("k_version"), families=bindparam("families"),
             met=bindparam("met"), applicable=bindparam("applicable"),
         )
         statement = statement.on_conflict_do_update(
-            index_elements=[Counts.c.period, Counts.c.village_code, Counts.c.indicator,
-                            Counts.c.instrument_id, Counts.c.instrument_version],
+            index_elements=[counts.c.period, counts.c.village_code, counts.c.indicator,
+                            counts.c.instrument_id, counts.c.instrument_version],
             set_={
-                "families": Counts.c.families + statement.excluded.families,
-                "met": Counts.c.met + statement.excluded.met,
-                "applicable": Counts.c.applicable + statement.excluded.applicable,
+                "families": counts.c.families + statement.excluded.families,
+                "met": counts.c.met + statement.excluded.met,
+                "applicable": counts.c.applicable + statement.excluded.applicable,
             },
         )
         await session.execute(statement, inserts)
     if updates:
         await session.execute(
-            update(Counts)
+            update(counts)
             .where(
-                Counts.c.period == bindparam("k_period"),
-                Counts.c.village_code == bindparam("k_village"),
-                Counts.c.indicator == bindparam("k_indicator"),
-                Counts.c.instrument_id == bindparam("k_instrument"),
-                Counts.c.instrument_version == bindparam("k_version"),
+                counts.c.period == bindparam("k_period"),
+                counts.c.village_code == bindparam("k_village"),
+                counts.c.indicator == bindparam("k_indicator"),
+                counts.c.instrument_id == bindparam("k_instrument"),
+                counts.c.instrument_version == bindparam("k_version"),
             )
             .values(
-                families=Counts.c.families + bindparam("families"),
-                met=Counts.c.met + bindparam("met"),
-                applicable=Counts.c.applicable + bindparam("applicable"),
+                families=counts.c.families + bindparam("families"),
+                met=counts.c.met + bindparam("met"),
+                applicable=counts.c.applicable + bindparam("applicable"),
             ),
             updates,
         )
@@ -284,26 +331,29 @@ async def indicator_counts(
     *,
     instrument_id: str,
     instrument_version: str,
+    table: Table | None = None,
 ) -> list[IndicatorCount]:
-    """The village counts of the area (summed over scoring instruments), one query.
+    """The village counts of the area (summed over scoring instruments), one query; `table`
+    `VerifiedCounts` reads those of verified families instead.
 
     Rows are read as stored and summed here: no GROUP BY, which SQLite answers with a
     temporary b-tree even though the key is in index order.
     """
     if not periods:
         return []
+    counts = Counts if table is None else table
     query = select(
-        Counts.c.period,
-        Counts.c.village_code,
-        Counts.c.indicator,
-        Counts.c.instrument_id,
-        Counts.c.instrument_version,
-        Counts.c.families,
-        Counts.c.met,
-        Counts.c.applicable,
+        counts.c.period,
+        counts.c.village_code,
+        counts.c.indicator,
+        counts.c.instrument_id,
+        counts.c.instrument_version,
+        counts.c.families,
+        counts.c.met,
+        counts.c.applicable,
     ).where(
-        area_filter(area_code, Counts.c.village_code, _dialect(session)),
-        Counts.c.period.in_(list(periods)),
+        area_filter(area_code, counts.c.village_code, _dialect(session)),
+        counts.c.period.in_(list(periods)),
     )
     sums: dict[tuple[int, str, str], list[int]] = {}
     for period, village, indicator, iid, iver, families, met, applicable in (
@@ -402,7 +452,8 @@ async def activity(
 
 
 async def applicable_by_child(
-    session: AsyncSession, parent: str, leave_out: str, periods: Sequence[int]
+    session: AsyncSession, parent: str, leave_out: str, periods: Sequence[int],
+    table: Table | None = None,
 ) -> list[IndicatorCount]:
     """Applicable families per child area of `parent` (one level down), indicator and period,
     summed by the database, for every child but `leave_out` (whose subtree the caller reads in
@@ -413,18 +464,19 @@ async def applicable_by_child(
     """
     if not periods or is_village_code(parent):
         return []
+    counts = Counts if table is None else table
     # Codes are 63 / 63.02 / 63.02.12 / 63.02.12.2005: a village segment has 4 digits.
     width = len(parent) + 1 + (4 if code_depth(parent) == 3 else 2)
-    child = func.substr(Counts.c.village_code, 1, width)
+    child = func.substr(counts.c.village_code, 1, width)
     dialect = _dialect(session)
     query = (
-        select(Counts.c.period, child, Counts.c.indicator, func.sum(Counts.c.applicable))
+        select(counts.c.period, child, counts.c.indicator, func.sum(counts.c.applicable))
         .where(
-            area_filter(parent, Counts.c.village_code, dialect),
-            ~area_filter(leave_out, Counts.c.village_code, dialect),
-            Counts.c.period.in_(list(periods)),
+            area_filter(parent, counts.c.village_code, dialect),
+            ~area_filter(leave_out, counts.c.village_code, dialect),
+            counts.c.period.in_(list(periods)),
         )
-        .group_by(Counts.c.period, child, Counts.c.indicator)
+        .group_by(counts.c.period, child, counts.c.indicator)
     )
     return [
         IndicatorCount(int(period), str(code), str(indicator), 0, 0, int(applicable or 0), 0)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import AppUser, Area, Role, UserArea
 from bot.db.types import utcnow
 from bot.repositories.scope import Scope
-from ikk_core.areas import VILLAGE_LEVELS, short_label
+from ikk_core.areas import VILLAGE_LEVELS, AreaLevel, short_label
 
 __all__ = [
     "UserError",
@@ -34,6 +34,10 @@ __all__ = [
     "set_user_area",
     "user_villages",
 ]
+
+
+SUPERVISOR_LEVELS = frozenset({AreaLevel.KECAMATAN, AreaLevel.KABUPATEN, AreaLevel.KOTA})
+"""Where a supervisor is bound: she reviews the families of one kecamatan or kabupaten."""
 
 
 class UserError(ValueError):
@@ -78,6 +82,11 @@ async def check_area_for_role(session: AsyncSession, role: Role, area_code: str)
         raise UserError(
             f"kader harus terikat pada desa/kelurahan, sedangkan {area_code} "
             f"adalah {area.level.value}"
+        )
+    if role is Role.SUPERVISOR and area.level not in SUPERVISOR_LEVELS:
+        raise UserError(
+            f"supervisor harus terikat pada kecamatan atau kabupaten/kota, sedangkan "
+            f"{area_code} adalah {area.level.value}"
         )
     return area
 

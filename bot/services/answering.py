@@ -49,6 +49,7 @@ from bot.repositories.responses import (
     upsert_answers,
     write_changes,
 )
+from bot.repositories.reviews import reset_review
 from bot.repositories.scores import NewScores, rewrite_scores
 from bot.services import messages
 from bot.services.context import Actor, ServiceContext
@@ -259,6 +260,8 @@ async def _apply(
         if name not in stored or stored[name] != new_text:
             changes.insert(0, Change(name, stored.get(name), new_text, messages.REASON_EDITED))
         await write_changes(session, row.id, changes, user_id=user.id)
+        if changes:  # the supervisor must look at the corrected family again
+            await reset_review(session, row.family.family_id, f"user:{user.id}")
 
     family = row.family
     duplicate: DuplicateFamily | None = None

@@ -1,9 +1,10 @@
 """Right to erasure (UU PDP): one family's data removed for good, on the admin's request.
 
 Only what describes the family goes: its answers, the audit trail of changed answers (it holds
-old values), its indicator scores, its response and the family row. The village counts the
-reports add up are moved by the family's contribution in the same transaction
-(`rewrite_scores`), so no report ever counts a family that no longer exists. An audit row says
+old values), its indicator scores, its supervisor review (with its reason), its response and the
+family row. The village counts the reports add up (and the verified counts) are moved by the
+family's contribution in the same transaction (`rewrite_scores`), so no report ever counts a
+family that no longer exists. An audit row says
 that a family was erased, by whom, when, where and why, without the name or any answer.
 
 Nothing brings it back: /keluarga lists families from these rows; an old button of the family's
@@ -26,6 +27,7 @@ from bot.db.models import (
     Family,
     FamilyScore,
     Response,
+    ResponseReview,
     ResponseStatus,
 )
 from bot.repositories.audit import ACTION_FAMILY_DELETED, record_audit
@@ -140,6 +142,8 @@ async def delete_family(
             await session.execute(delete(AnswerChange).where(AnswerChange.response_id.in_(ids)))
             await session.execute(delete(Answer).where(Answer.response_id.in_(ids)))
             await session.execute(delete(Response).where(Response.id.in_(ids)))
+        # The supervisor's reason may name people: it goes with the family (not left to CASCADE).
+        await session.execute(delete(ResponseReview).where(ResponseReview.family_id == family_id))
         await session.execute(delete(Family).where(Family.id == family_id))
         event = await record_audit(
             session, ACTION_FAMILY_DELETED, actor, area_code=family.village_code,

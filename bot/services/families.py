@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Family, ResponseStatus
+from bot.db.models import Family, ResponseStatus, ReviewStatus
 from bot.repositories.families import FamilyLabel, create_family
 from bot.repositories.responses import (
     ResponseRow,
@@ -32,6 +32,7 @@ from bot.repositories.responses import (
     typed_answers,
     visible_responses,
 )
+from bot.repositories.reviews import review_states
 from bot.services import messages
 from bot.services.answering import current_position
 from bot.services.context import Actor, ServiceContext, actor_id
@@ -252,6 +253,9 @@ class FamilySummary:
     cadre_name: str
     updated_at: datetime
     submitted_at: datetime | None
+    review: ReviewStatus = ReviewStatus.PENDING
+    """The supervisor's verdict ("perlu dicek" comes with `review_reason` for the kader)."""
+    review_reason: str | None = None
 
 
 async def list_families(
@@ -265,6 +269,7 @@ async def list_families(
         if user is None:
             return []
         rows = await visible_responses(session, user, period=survey_period, limit=limit)
+        reviews = await review_states(session, [row.family.family_id for row, _ in rows])
         return [
             FamilySummary(
                 response_id=row.id,
@@ -280,6 +285,8 @@ async def list_families(
                 cadre_name=cadre,
                 updated_at=row.updated_at,
                 submitted_at=row.submitted_at,
+                review=reviews.get(row.family.family_id, (ReviewStatus.PENDING, None))[0],
+                review_reason=reviews.get(row.family.family_id, (ReviewStatus.PENDING, None))[1],
             )
             for row, cadre in rows
         ]

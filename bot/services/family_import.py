@@ -35,6 +35,7 @@ from bot.db.models import (
     Role,
 )
 from bot.db.types import utcnow
+from bot.repositories.reviews import reset_reviews
 from bot.repositories.scores import NewScores, rewrite_scores
 from bot.services.context import ServiceContext
 from bot.services.import_file import CheckedFile, ImportRow
@@ -314,6 +315,9 @@ async def _update_changed(
         )
     if changes:
         await session.execute(insert(AnswerChange), changes)
+        changed = {int(str(c["response_id"])) for c in changes}
+        await reset_reviews(session, [own.family_id for _, own in pairs
+                                      if own.response_id in changed], f"import:{admin_id}")
     await rewrite_scores(
         session, ids, _score_rows([(own.response_id, row) for row, own in pairs], iid, iver)
     )

@@ -266,6 +266,7 @@ async def ikk_report(
     query: str | None = None,
     code: str | None = None,
     period: int | None = None,
+    verified_only: bool = False,
 ) -> Answer[AreaReport]:
     """`/ikk [name] [year]` or a tapped area: the area's report from the stored scores.
 
@@ -289,7 +290,8 @@ async def ikk_report(
     answer: Answer[AreaReport] = _retyped(resolved, period)
     if not answer.ok or answer.area is None:
         return answer
-    report = await area_report(ctx, actor, answer.area.code, period)
+    # verified_only: `/ikk <area> terverifikasi` (the handler takes the word out of the query)
+    report = await area_report(ctx, actor, answer.area.code, period, verified_only=verified_only)
     if report is None:  # removed from the scope between the two reads
         return answer.but("not_found")
     if token is not None:

@@ -49,6 +49,7 @@ from bot.repositories.scores import (
 )
 from bot.repositories.targets import targets_by_village, village_targets
 from bot.services.context import Actor, ServiceContext, actor_id
+from bot.services.verified_figures import VerifiedView, read_verified
 from ikk_core.aggregation import (
     Counts,
     area_indices,  # vectorised IKK of many areas
@@ -167,6 +168,9 @@ class AreaReport:
     instrument_version: str
     coverage: Coverage | None = None
     """What the figures stand on: villages with data of all, families of expected."""
+    verified_of: int | None = None
+    """Set for a report over verified families only: all submitted families of the period
+    ("hanya keluarga terverifikasi: `submitted` dari `verified_of`")."""
     categories: tuple[Band, ...] = ()
     """The instrument's IKK bands, to say "Kategori 2 dari 3"."""
     suppressed_view: bool = False
@@ -228,6 +232,8 @@ class _Raw:
     tree_counts: tuple[IndicatorCount, ...] = ()
     """Applicable families of the siblings of every area above this one (one row per sibling
     area and indicator, summed by the database); empty when the reader sees everything."""
+    verified: VerifiedView | None = None
+    """Set when `counts` and `tree_counts` are over verified families only."""
     targets: tuple[int, int] = (0, 0)
     """(villages of the area with an expected number of families, their sum)."""
     instruments: tuple[tuple[int, frozenset[str]], ...] = ()
@@ -246,7 +252,8 @@ async def _subtree(session: AsyncSession, code: str) -> list[_AreaInfo]:
 
 
 async def _read(
-    ctx: ServiceContext, actor: Actor | int | Scope, area_code: str, period: int | None
+    ctx: ServiceContext, actor: Actor | int | Scope, area_code: str, period: int | None,
+    verified_only: bool = False,
 ) -> _Raw | None:
     instrument = ctx.instrument
 
@@ -271,12 +278,18 @@ async def _read(
             instrument_id=instrument.id, instrument_version=instrument.version,
         )
         tree: list[IndicatorCount] = []
-        if not sees_all:
-            # What decides the hidden cells of this area besides its own villages: at every
-            # level above it, the sums of the siblings of the path (see `_hidden_cells`).
-            path = [area_code, *ancestors(area_code)]
-            for below, above in itertools.pairwise(path):
-                tree += await applicable_by_child(session, above, below, wanted)
+        pairs = [] if sees_all else list(itertools.pairwise([area_code, *ancestors(area_code)]))
+        # What decides the hidden cells of this area besides its own villages: at every
+        # level above it, the sums of the siblings of the path (see `_hidden_cells`).
+        for below, above in pairs:
+            tree += await applicable_by_child(session, above, below, wanted)
+        verified = None
+        if verified_only:
+            counts, tree, verified = await read_verified(
+                session, area_code, wanted, period=chosen, path=pairs, all_counts=counts,
+                all_tree=tree, instrument_id=instrument.id,
+                instrument_version=instrument.version,
+            )
         drafts = await activity(session, area_code, [chosen], status=ResponseStatus.DRAFT)
         areas = await _subtree(session, area_code) if not is_village_code(area_code) else [
             _AreaInfo(area.code, area.name, area.level, area.parent_code)
@@ -291,6 +304,7 @@ async def _read(
             activity=tuple(drafts),
             disclosure=Disclosure(sees_all, ctx.min_cell, ctx.min_families),
             tree_counts=tuple(tree),
+            verified=verified,
             targets=await village_targets(session, area_code),
             instruments=tuple(
                 (await instruments_by_period(session, area_code, wanted)).items()
@@ -373,7 +387,12 @@ def _hidden_cells(
         return hidden
     rows = [c for c in (*raw.counts, *raw.tree_counts) if c.period == period]
     province = _counts(instrument, rows, _submitted_by_period(rows)[period])
-    decided = suppress(province, rules.min_cell)
+    forced = None
+    if raw.verified is not None:  # the families left out must not show by subtraction
+        rest = [c for c in raw.verified.remainder if c.period == period]
+        forced = suppress(_counts(instrument, rest, _submitted_by_period(rest)[period]),
+                          rules.min_cell)
+    decided = suppress(province, rules.min_cell, forced=forced)
     n_indicators = len(instrument.indicators)
     for g, code in enumerate(areas.codes):
         hidden[g] = decided.row(code, n_indicators)
@@ -504,6 +523,7 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
         instrument_id=instrument.id,
         instrument_version=instrument.version,
         coverage=_coverage(raw, submitted[raw.period]),
+        verified_of=raw.verified.all_families if raw.verified is not None else None,
         categories=instrument.settings.ikk_bands,
         suppressed_view=not rules.sees_all,
         min_cell=1 if rules.sees_all else rules.min_cell,
@@ -514,20 +534,23 @@ def build_report(instrument: Instrument, raw: _Raw) -> AreaReport:
 
 
 async def area_report(
-    ctx: ServiceContext, actor: Actor | int, area_code: str, period: int | None = None
+    ctx: ServiceContext, actor: Actor | int, area_code: str, period: int | None = None,
+    *, verified_only: bool = False,
 ) -> AreaReport | None:
     """The IKK report of `area_code` for `period` (default: the latest period with submitted
-    families), or None when the area is unknown or outside the actor's scope."""
-    raw = await _read(ctx, actor, area_code, period)
+    families), or None when the area is unknown or outside the actor's scope.
+    `verified_only`: over the families a supervisor verified (`bot.services.verified_figures`)."""
+    raw = await _read(ctx, actor, area_code, period, verified_only)
     if raw is None:
         return None
     return build_report(ctx.instrument, raw)
 
 
 async def operator_report(
-    ctx: ServiceContext, area_code: str, period: int | None = None
+    ctx: ServiceContext, area_code: str, period: int | None = None,
+    *, verified_only: bool = False,
 ) -> AreaReport | None:
     """The same report for the command line, where whoever holds the database sees every area
     (None only for an unknown code). Never call it on behalf of a chat user."""
-    raw = await _read(ctx, Scope.everything(), area_code, period)
+    raw = await _read(ctx, Scope.everything(), area_code, period, verified_only)
     return None if raw is None else build_report(ctx.instrument, raw)

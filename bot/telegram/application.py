@@ -28,6 +28,7 @@ from bot.telegram.handlers.alerts import alert_handlers
 from bot.telegram.handlers.merah import merah_handlers
 from bot.telegram.handlers.officials import official_handlers
 from bot.telegram.handlers.onboarding import onboarding_handlers
+from bot.telegram.handlers.review import review_handlers
 from bot.telegram.handlers.robustness import fallback_handlers, gate_handler
 from bot.telegram.handlers.survey import survey_handlers
 from bot.telegram.idempotency import prune_processed_updates
@@ -137,6 +138,7 @@ def build_application(
     application.add_handlers(merah_handlers(deps))  # before the survey's catch-all buttons
     application.add_handlers(alert_handlers(deps))  # before the survey's catch-all buttons
     application.add_handlers(admin_handlers(deps))  # before the survey's catch-all buttons
+    application.add_handlers(review_handlers(deps))  # before the survey's catch-all text
     application.add_handlers(survey_handlers(deps))
     application.add_handlers(fallback_handlers(deps))
     application.add_error_handler(on_error)

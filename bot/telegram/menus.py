@@ -20,6 +20,7 @@ from bot.telegram.alert_texts import COMMAND_DESCRIPTIONS as ALERT_COMMAND_DESCR
 from bot.telegram.invite_texts import UNDANGAN_DESCRIPTION
 from bot.telegram.official_commands import OFFICIAL_COMMAND_DESCRIPTIONS, OFFICIAL_COMMANDS
 from bot.telegram.people_texts import PENGGUNA_DESCRIPTION
+from bot.telegram.review_texts import PERIKSA_DESCRIPTION
 from bot.telegram.texts import COMMAND_DESCRIPTIONS
 
 __all__ = [
@@ -41,7 +42,9 @@ _ROLE_COMMANDS: Final[dict[Role, tuple[str, ...]]] = {
     # Weekly alerts (issue 6): settings for every official, delivery status for admins.
     Role.PEJABAT: (*OFFICIAL_COMMANDS, "peringatan", "bantuan"),
     Role.ADMIN: (*OFFICIAL_COMMANDS, "peringatan", "status_peringatan", "undangan",
-                 "pengguna", "bantuan"),
+                 "pengguna", "periksa", "bantuan"),
+    # Supervisor review (issue 13): /periksa, and the figures of her area like a pejabat.
+    Role.SUPERVISOR: ("ikk", "ekspor", "progres", "periksa", "bantuan"),
 }
 _DESCRIPTIONS: Final = {
     **COMMAND_DESCRIPTIONS,
@@ -49,6 +52,7 @@ _DESCRIPTIONS: Final = {
     **ALERT_COMMAND_DESCRIPTIONS,
     "undangan": UNDANGAN_DESCRIPTION,
     "pengguna": PENGGUNA_DESCRIPTION,
+    "periksa": PERIKSA_DESCRIPTION,
 }
 
 

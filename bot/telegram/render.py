@@ -15,6 +15,7 @@ from typing import Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.db.models import ReviewStatus
 from bot.services.families import DraftSummary, FamilySummary
 from bot.services.outcomes import DuplicateFamily, Position, ScoreSummary
 from bot.telegram import texts
@@ -267,7 +268,13 @@ def families_message(families: Sequence[FamilySummary]) -> Rendered:
         else:
             state = "draf"
         label = f"{family.family.text} · {state}"
-        lines.append(f"{number}. {escape(label)}")
+        line = f"{number}. {escape(label)}"
+        if family.status == "submitted" and family.review is ReviewStatus.NEEDS_CHECK:
+            line += f"\n   ⚠️ perlu dicek: {escape(family.review_reason or '')}"
+            label = f"⚠️ {label}"
+        elif family.status == "submitted" and family.review is ReviewStatus.VERIFIED:
+            line += " · ✅ terverifikasi"
+        lines.append(line)
         rows.append([button(f"{number}. {_short(label)}",
                             CallbackData(Kind.OPEN_FAMILY, family.response_id))])
     if len(families) > len(shown):

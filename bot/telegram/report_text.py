@@ -98,7 +98,13 @@ def _title(report: AreaReport) -> str:
 
 
 def _coverage_lines(report: AreaReport) -> list[str]:
-    return [] if report.coverage is None else [f"<b>{escape(coverage_text(report.coverage))}</b>"]
+    lines = [] if report.coverage is None else [f"<b>{escape(coverage_text(report.coverage))}</b>"]
+    if report.verified_of is not None:  # `/ikk <area> terverifikasi`
+        lines.append(
+            f"✅ Hanya keluarga terverifikasi: {format_integer(report.submitted)} dari "
+            f"{format_integer(report.verified_of)} keluarga terkirim"
+        )
+    return lines
 
 
 def _header(report: AreaReport, parents: str, min_families: int) -> str:

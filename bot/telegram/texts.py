@@ -41,6 +41,7 @@ ROLE_NAMES: Final = {
     Role.KADER: "kader",
     Role.PEJABAT: "pejabat",
     Role.ADMIN: "admin (operator DP3A)",
+    Role.SUPERVISOR: "supervisor (pemeriksa data keluarga)",
 }
 
 

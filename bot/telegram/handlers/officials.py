@@ -30,6 +30,7 @@ from bot.reporting.chart import render_area_chart, warm_chart_frame
 from bot.services import official
 from bot.services.official import Answer
 from bot.services.reports import AreaReport
+from bot.services.verified_figures import split_verified
 from bot.telegram import official_texts, texts
 from bot.telegram.chat_state import Account, account_of, forget_account
 from bot.telegram.deps import Deps
@@ -167,9 +168,11 @@ class Officials:
         query: str | None = None,
         code: str | None = None,
         period: int | None = None,
+        verified_only: bool = False,
     ) -> None:
         answer = await official.ikk_report(
-            self.ctx, account.user_id, query=query, code=code, period=period
+            self.ctx, account.user_id, query=query, code=code, period=period,
+            verified_only=verified_only,
         )
         if answer.value is None or answer.area is None:
             await self._not_shown(update, context, answer, Action.REPORT)
@@ -297,7 +300,8 @@ class Officials:
     async def ikk_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         account = await self._account(update, context)
         if account is not None:
-            await self.report(update, context, account, query=_typed(update.message))
+            query, verified_only = split_verified(_typed(update.message))  # "... terverifikasi"
+            await self.report(update, context, account, query=query, verified_only=verified_only)
 
     async def ekspor_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         account = await self._account(update, context)
