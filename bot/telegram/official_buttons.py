@@ -6,7 +6,8 @@ the questionnaire's decoder rejects and vice versa:
 
     "o1" <action> <source> ":" <area code> [":" <year>]
 
-e.g. ``o1rc:63.02.12.2005`` (report, from a choice list) or ``o1em:63.02:2025`` (export, from
+e.g. ``o1rc:63.02.12.2005`` (report, from a choice list), ``o1vc:63.02.12`` (report over
+verified families only, from a choice list) or ``o1em:63.02:2025`` (export, from
 the buttons under a report). ASCII, at most 25 bytes. Anything else decodes to None. The area
 code is checked against the tapper's scope by the service, like a typed name, so a forged
 button reveals nothing.
@@ -27,7 +28,7 @@ PREFIX: Final = "o1"
 PATTERN: Final = re.compile(r"^o\d")
 """What the officials' callback handler takes: this format and any later version of it."""
 _SHAPE: Final = re.compile(
-    r"o1([repu])([cm]):(\d{2}(?:\.\d{2}(?:\.\d{2}(?:\.\d{4})?)?)?)(?::(\d{4}))?", re.ASCII
+    r"o1([repuv])([cm]):(\d{2}(?:\.\d{2}(?:\.\d{2}(?:\.\d{4})?)?)?)(?::(\d{4}))?", re.ASCII
 )
 
 
@@ -36,6 +37,8 @@ class Action(StrEnum):
     EXPORT = "e"
     PROGRESS = "p"
     INVITE = "u"
+    VERIFIED = "v"
+    """The report over verified families only (`/ikk <wilayah> terverifikasi`)."""
 
 
 class Source(StrEnum):

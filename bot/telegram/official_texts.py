@@ -54,12 +54,14 @@ _EXAMPLES: Final = {
     Action.EXPORT: "/ekspor Sampanahan",
     Action.PROGRESS: "/progres Sampanahan",
     Action.INVITE: "/undang Sepapah",
+    Action.VERIFIED: "/ikk Sampanahan terverifikasi",
 }
 _COMMANDS: Final = {
     Action.REPORT: "/ikk",
     Action.EXPORT: "/ekspor",
     Action.PROGRESS: "/progres",
     Action.INVITE: "/undang",
+    Action.VERIFIED: "/ikk",
 }
 
 

@@ -86,6 +86,13 @@ async def test_supervisor_flags_kader_corrects_and_supervisor_verifies(
     figures = "\n".join(m.text or m.caption or "" for m in await sri.wait_reply(min_messages=1))
     await harness.settle()
     assert "Hanya keluarga terverifikasi: 1 dari 1 keluarga terkirim" in figures
+    # A name with several areas offers a choice; the chosen area is still verified-only.
+    choice = await said(harness, sri, sri.send("/ikk Sampanahan terverifikasi"))
+    assert "Pilih yang dimaksud" in choice
+    await sri.tap("Kec. Sampanahan, Kab. Kotabaru")
+    chosen = "\n".join(m.text or m.caption or "" for m in await sri.wait_reply(min_messages=1))
+    await harness.settle()
+    assert "Hanya keluarga terverifikasi: 1 dari 1 keluarga terkirim" in chosen
 
     async with harness.database.session_factory() as session:
         audit = (await session.scalars(

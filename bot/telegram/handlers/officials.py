@@ -175,7 +175,9 @@ class Officials:
             verified_only=verified_only,
         )
         if answer.value is None or answer.area is None:
-            await self._not_shown(update, context, answer, Action.REPORT)
+            # a choice of areas keeps "terverifikasi" in its buttons
+            action = Action.VERIFIED if verified_only else Action.REPORT
+            await self._not_shown(update, context, answer, action)
             return
         report = answer.value
         settings = self.instrument.settings
@@ -337,6 +339,9 @@ class Officials:
             await self._close_choice(query.message, query.data or "")
         if data.action is Action.REPORT:
             await self.report(update, context, account, code=data.code, period=data.period)
+        elif data.action is Action.VERIFIED:
+            await self.report(update, context, account, code=data.code, period=data.period,
+                              verified_only=True)
         elif data.action is Action.EXPORT:
             await self.export(update, context, account, code=data.code, period=data.period)
         elif data.action is Action.PROGRESS:

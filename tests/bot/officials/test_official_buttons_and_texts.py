@@ -36,6 +36,7 @@ KECAMATAN = AreaOption("63.02.12", "Sampanahan", AreaLevel.KECAMATAN, "Kab. Kota
         AreaButton(Action.EXPORT, Source.MENU, "63", 2025),
         AreaButton(Action.PROGRESS, Source.MENU, "63.02.12", 2024),
         AreaButton(Action.INVITE, Source.CHOICE, "63.02.12.2001"),
+        AreaButton(Action.VERIFIED, Source.CHOICE, "63.02.12", 2025),
     ],
 )
 def test_buttons_round_trip_in_a_few_ascii_bytes(button: AreaButton) -> None:
@@ -157,3 +158,13 @@ def test_the_invite_message_holds_the_deep_link_village_and_expiry() -> None:
     assert "https://t.me/ikk_bot?start=inv_ABCDEFGHIJKLMNOPQRSTUV" in text
     assert "Desa Sampanahan" in text and "kode 63.02.12.2005" in text
     assert "1 orang sampai 19 Nov 2025 14.05 WITA" in text
+
+
+def test_a_choice_asked_for_verified_figures_keeps_that_in_every_button() -> None:
+    answer: Answer[object] = Answer("choose", query="Sampanahan", options=(SAMPANAHAN, KECAMATAN))
+    shown = choice_message(answer, Action.VERIFIED)
+    assert shown.markup is not None
+    rows = shown.markup.inline_keyboard
+    tapped = [decode(button.callback_data) for row in rows for button in row]
+    assert [button.action if button else None for button in tapped] == [Action.VERIFIED] * 2
+    assert "terverifikasi" in lookup_failure(Answer("not_found", query="Xyz"), Action.VERIFIED)
