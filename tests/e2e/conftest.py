@@ -68,6 +68,15 @@ class BotHarness:
             await app.stop()
         await app.shutdown()
 
+    async def as_small_sample(self) -> BotHarness:
+        """Restart the bot configured for a sample of a few families (MIN_CELL=1,
+        MIN_FAMILIES=1), so three families show every figure; suppression at the production
+        defaults is tested in test_e2e_disclosure.py."""
+        await self.stop()
+        self.settings = self.settings.model_copy(update={"min_cell": 1, "min_families": 1})
+        await self.start()
+        return self
+
     def handled(self) -> bool:
         """True when every update the emulator holds was fetched and fully handled."""
         app = self.app

@@ -22,10 +22,7 @@ KECAMATAN_BUTTON = "Kec. Sampanahan, Kab. Kotabaru"
 @pytest.fixture
 async def harness(harness: BotHarness) -> BotHarness:
     """A sample of a few families shows every figure (MIN_CELL=1, MIN_FAMILIES=1)."""
-    await harness.stop()
-    harness.settings = harness.settings.model_copy(update={"min_cell": 1, "min_families": 1})
-    await harness.start()
-    return harness
+    return await harness.as_small_sample()
 
 
 async def two_villages(harness: BotHarness) -> EmulatedUser:

@@ -44,10 +44,7 @@ async def harness(harness: BotHarness) -> BotHarness:
     """The bot configured for a sample of a few families (MIN_CELL=1, MIN_FAMILIES=1), so the
     worked example's three families show every figure; suppression at the production defaults
     is tested in test_e2e_disclosure.py."""
-    await harness.stop()
-    harness.settings = harness.settings.model_copy(update={"min_cell": 1, "min_families": 1})
-    await harness.start()
-    return harness
+    return await harness.as_small_sample()
 
 
 async def kader_id(harness: BotHarness, telegram_id: int) -> int:

@@ -17,10 +17,7 @@ KOTABARU = "63.02"
 @pytest.fixture
 async def harness(harness: BotHarness) -> BotHarness:
     """A few-family sample: every figure shown (MIN_CELL=1, MIN_FAMILIES=1)."""
-    await harness.stop()
-    harness.settings = harness.settings.model_copy(update={"min_cell": 1, "min_families": 1})
-    await harness.start()
-    return harness
+    return await harness.as_small_sample()
 
 
 async def two_periods(harness: BotHarness) -> None:
