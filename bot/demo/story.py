@@ -286,6 +286,10 @@ async def _pejabat_reads_the_report(world: DemoWorld) -> tuple[bytes, bytes]:
     document = next((m.document for m in shown if m.document is not None), None)
     if document is None:
         raise DemoFailed("bot tidak mengirim berkas Excel")
+    printer.narrate("Dinas Sosial bertanya: di desa mana pendapatan per kapita (KE2) merah?")
+    shown = await world.say(hendra, "/merah KE2")
+    if not any("KE2" in (m.text or "") for m in shown):
+        raise DemoFailed("bot tidak menjawab /merah KE2")
     return photo.data, document.data
 
 

@@ -102,6 +102,13 @@ def test_the_pejabat_picks_the_desa_and_gets_the_report_and_the_chart(demo: Run)
     assert re.search(r"Bot: \[dokumen ikk-63\.02\.12\.2005-\d{4}\.xlsx, \d+ KB\]", out)
 
 
+def test_the_pejabat_asks_where_an_indicator_is_red(demo: Run) -> None:
+    asked = demo.out.split("Pak Hendra (pejabat Kab. Kotabaru): /merah KE2", 1)[1]
+    assert "Desa dengan KE2 merah (1)" in asked
+    assert re.search(r"1\. Desa Sampanahan \(Kec\. Sampanahan\): \d+,\d\d % · \d+ dari 121 "
+                     r"keluarga", asked)
+
+
 def test_the_weekly_alert_reaches_the_pejabat(demo: Run) -> None:
     alert = demo.out.split("seperti `ikk-bot alerts run-now` —", 1)[1]
     assert "2 penerima (Rina dan Pak Hendra), 2 terkirim" in alert
