@@ -9,6 +9,7 @@ NULL value is an optional question the cadre skipped, and cleared answers are de
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +43,7 @@ __all__ = [
     "AnswerWrite",
     "Change",
     "ResponseRow",
+    "ShownMark",
     "StoredAnswers",
     "Writer",
     "bump_version",
@@ -97,6 +99,15 @@ async def load_acting_user(session: AsyncSession, user_id: int) -> ActingUser | 
 
 
 @dataclass(frozen=True)
+class ShownMark:
+    """Chat message `message_id` first showed the question (or card) of `version`, as the
+    process that sent it remembers (not yet, or never, stored: see `ResponseRow.seen_in`)."""
+
+    version: int
+    message_id: int
+
+
+@dataclass(frozen=True)
 class ResponseRow:
     """A response with its family and village, as read in the current transaction."""
 
@@ -124,6 +135,17 @@ class ResponseRow:
         """Whether a text with `message_id` cannot answer the live question: it was sent before
         the message that shows it, or that question never reached the chat."""
         return not self.on_screen or message_id <= (self.live_message_id or 0)
+
+    def seen_in(self, mark: ShownMark | None) -> ResponseRow:
+        """This row with a remembered showing of its version (`mark`) taken as stored, unless
+        the database already records one (the first showing counts) or the mark is of another
+        version. Saves writing the mark after the message went out; without the memory (a
+        restart) the row is as stored, which is only ever the safer "not shown"."""
+        if mark is None or mark.version != self.version or self.on_screen:
+            return self
+        return dataclasses.replace(
+            self, live_message_id=mark.message_id, live_version=mark.version
+        )
 
     @property
     def ever_submitted(self) -> bool:
