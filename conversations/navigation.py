@@ -20,8 +20,11 @@ Rules:
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
 
 from ikk_core.expressions import Value, compile_expression
 from ikk_core.instrument import Instrument, Question
@@ -63,8 +66,35 @@ def is_shown(question: Question, earlier: Answers) -> bool:
     return not question.relevant or compile_expression(question.relevant).test(earlier)
 
 
+WALKS_KEPT: Final = 64
+_recent_walks: OrderedDict[tuple[int, frozenset[object]], tuple[Instrument, Walk]] = OrderedDict()
+
+
 def walk(instrument: Instrument, answers: Answers) -> Walk:
-    """Evaluate the skip logic once, in questionnaire order."""
+    """Evaluate the skip logic once, in questionnaire order.
+
+    Remembered for the last `WALKS_KEPT` answer sets: one answer is checked, applied and shown
+    from the same answers several times (where the family stands, the engine's check, the
+    prompt's progress line), and each walk evaluates every relevance expression. The result is
+    immutable and depends only on the instrument and the answers (with their types).
+    """
+    try:
+        key = (id(instrument), frozenset((k, type(v), v) for k, v in answers.items()))
+    except TypeError:  # an unhashable value: not one of the engine's, work it out each time
+        return _walk(instrument, answers)
+    found = _recent_walks.get(key)
+    if found is not None and found[0] is instrument:
+        _recent_walks.move_to_end(key)
+        return found[1]
+    state = _walk(instrument, answers)
+    # The instrument is kept with its walk, so its id cannot be reused while the key exists.
+    _recent_walks[key] = (instrument, state)
+    while len(_recent_walks) > WALKS_KEPT:
+        _recent_walks.popitem(last=False)
+    return state
+
+
+def _walk(instrument: Instrument, answers: Answers) -> Walk:
     kept: dict[str, Value] = {}
     relevant: list[Question] = []
     answered: set[str] = set()
@@ -80,7 +110,7 @@ def walk(instrument: Instrument, answers: Answers) -> Walk:
             answered.add(q.name)
         elif not q.required:
             answered.add(q.name)
-    return Walk(tuple(relevant), kept, frozenset(answered))
+    return Walk(tuple(relevant), MappingProxyType(kept), frozenset(answered))
 
 
 def current_question(

@@ -41,6 +41,7 @@ from bot.repositories.families import (
 from bot.repositories.responses import (
     AnswerWrite,
     Change,
+    ShownMark,
     StoredAnswers,
     bump_version,
     delete_answers,
@@ -107,17 +108,19 @@ async def record_answer(
     *,
     confirmed: bool = False,
     message_id: int | None = None,
+    shown: ShownMark | None = None,
 ) -> Outcome:
     """Store the reply `raw` to `question` (None: the question being asked, for typed text).
 
     `confirmed` answers "Yakin?" with yes: send the outcome's `pending_value` back with it.
     `message_id` is the chat message of a typed reply: sent before the message that shows the
     live question (or while that question never reached the chat) it answers something else,
-    so nothing is stored ("unseen") and the question is shown.
+    so nothing is stored ("unseen") and the question is shown. `shown`: the chat's memory of
+    the message that showed the response's question, not stored yet (`ResponseRow.seen_in`).
     """
 
     async def work(session: AsyncSession) -> Step:
-        opened = await open_response(session, actor, response_id, update_id)
+        opened = await open_response(session, actor, response_id, update_id, shown)
         if isinstance(opened, Step):
             return opened
         if message_id is not None and question is None:
@@ -138,9 +141,12 @@ async def skip(
     question: str,
     expected_version: int | None,
     update_id: int | None = None,
+    *,
+    shown: ShownMark | None = None,
 ) -> Outcome:
     """Skip an optional question (a required one is refused with the engine's reason)."""
-    return await record_answer(ctx, actor, response_id, question, None, expected_version, update_id)
+    return await record_answer(ctx, actor, response_id, question, None, expected_version, update_id,
+                               shown=shown)
 
 
 async def confirm_answer(
@@ -151,11 +157,13 @@ async def confirm_answer(
     pending_value: str,
     expected_version: int | None,
     update_id: int | None = None,
+    *,
+    shown: ShownMark | None = None,
 ) -> Outcome:
     """"Ya, benar" after "Yakin?": store the unusual value the previous outcome carried."""
     return await record_answer(
         ctx, actor, response_id, question, pending_value, expected_version, update_id,
-        confirmed=True,
+        confirmed=True, shown=shown,
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.repositories.responses import (
     ResponseRow,
+    ShownMark,
     StoredAnswers,
     Writer,
     claim_update,
@@ -65,9 +66,13 @@ async def open_response(
     actor: Actor | int,
     response_id: int,
     update_id: int | None,
+    shown: ShownMark | None = None,
 ) -> Opened | Step:
     """Claim the update, then load the actor's own response with its answers; a `Step` means
-    stop here. Two statements: this runs on every tap, inside SQLite's write lock."""
+    stop here. Two statements: this runs on every tap, inside SQLite's write lock.
+
+    `shown` is the chat's memory of the message that showed a version (`ResponseRow.seen_in`):
+    a showing remembered, not written, costs no transaction of its own."""
     user_id = actor_id(actor)
     if update_id is not None and not await claim_update(
         session, update_id, None, user_id=user_id
@@ -76,18 +81,27 @@ async def open_response(
         if found is None:
             return Step("already_processed")
         user, row, stored = found
-        return Step("already_processed", row, stored, user.language)
+        return Step("already_processed", row.seen_in(shown), stored, user.language)
     found = await load_own_response(session, user_id, response_id)
     if found is None:
         return Step("not_found", message=messages.NOT_FOUND)
-    return Opened(*found)
+    user, row, stored = found
+    return Opened(user, row.seen_in(shown), stored)
 
 
 async def reload(session: AsyncSession, opened: Opened) -> Opened:
     """The response as committed now, after a version check found it changed since it was read
     (on PostgreSQL a new statement sees the other transaction's commit)."""
     found = await load_own_response(session, opened.user.id, opened.row.id)
-    return Opened(*found) if found is not None else opened
+    if found is None:
+        return opened
+    user, row, stored = found
+    mark = (
+        ShownMark(opened.row.live_version, opened.row.live_message_id)
+        if opened.row.live_version is not None and opened.row.live_message_id is not None
+        else None
+    )
+    return Opened(user, row.seen_in(mark), stored)
 
 
 def stale_or_recorded(

@@ -5,9 +5,11 @@ read well and saves queries: which family the kader is working on (her "focus", 
 recently touched draft is used), which message carries the live keyboard (so it can be removed
 when the next question comes), the unusual value a "Yakin?" is about, which of her messages
 were taken as answers (an edit of one gets a note), the newest message in the chat (is the
-live card still at the bottom?), and her account id. After a restart it is
-empty and everything still works: the focus falls back to the latest draft, an old keyboard is
-answered as stale, a "Ya, benar" shows the question again.
+live card still at the bottom?), which message showed each family's button question or review
+card (not written to the database: the next answer's transaction reads it from here), and her
+account id. After a restart it is empty and everything still works: the focus falls back to
+the latest draft, an old keyboard is answered as stale, a "Ya, benar" shows the question again,
+a repeated tap redraws the card and a text typed to a button question is asked again once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from telegram.ext import ContextTypes
 
 from bot.db.engine import READ_ONLY, SessionFactory
 from bot.db.models import AppUser, Role
+from bot.repositories.responses import ShownMark
 
 __all__ = [
     "Account",
@@ -39,6 +42,7 @@ _ACCOUNT_KEY: Final = "ikk_account"
 ACCOUNT_TTL_SECONDS: Final = 60.0
 ANSWER_MESSAGES_KEPT: Final = 200
 PENDING_KEPT: Final = 20
+SHOWN_KEPT: Final = 20
 
 
 @dataclass
@@ -56,6 +60,22 @@ class ChatMemory:
     sent_before_edit: int = 0
     """Updates up to this id arrived while the live card was being edited to a new question:
     a text among them was typed while she still saw the card's previous question."""
+
+    shown: OrderedDict[int, ShownMark] = field(default_factory=OrderedDict)
+    """Response id → the message that first showed its current version, not stored."""
+
+    def remember_shown(self, response_id: int, version: int, message_id: int) -> None:
+        """Message `message_id` shows `version` of the response; a later showing of the same
+        version does not replace the first (a typed answer only has to follow the first)."""
+        found = self.shown.get(response_id)
+        if found is None or found.version != version:
+            self.shown[response_id] = ShownMark(version, message_id)
+        self.shown.move_to_end(response_id)
+        while len(self.shown) > SHOWN_KEPT:
+            self.shown.popitem(last=False)
+
+    def shown_mark(self, response_id: int) -> ShownMark | None:
+        return self.shown.get(response_id)
 
     def saw_message(self, message_id: int) -> None:
         self.newest_message = max(self.newest_message, message_id)

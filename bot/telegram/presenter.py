@@ -8,10 +8,11 @@ replaces the card the same way when it fits in one message; the review still lis
 answer, so the chat loses nothing of the log. A typed answer pushes the card up the chat, so
 the next question is a new card and the old card only loses its keyboard (two calls).
 
-Once a position's message is out, `on_shown` stores its message id with the response: typed
-answers are bound to it, and a repeated tap on a recorded answer re-draws the question only when
-it never arrived. An edit keeps the card's message id, so the id alone cannot tell a text meant
-for the card's previous question from an answer to the question it shows now: texts that
+Once a position's message is out, its message id is remembered in the chat's memory and, for a
+question answered by typing, stored with the response (`on_shown`): typed answers are bound to
+it, and a repeated tap on a recorded answer re-draws the question only when it never arrived.
+An edit keeps the card's message id, so the id alone cannot tell a text meant for the card's
+previous question from an answer to the question it shows now: texts that
 arrived while the edit was under way are remembered as typed before it (`sent_before_edit`).
 A text sent before the edit but arriving after it, or one after a restart, still cannot be told
 apart; that is accepted (the kader sees the card change as she taps).
@@ -263,7 +264,15 @@ class Presenter:
             self.memory.sent_before_edit = max(self.memory.sent_before_edit, newest)
 
     async def _shown(self, position: Position, message_id: int) -> None:
-        if self.on_shown is not None and not position.on_screen:
+        """Remember which message shows the position. A question answered by typing is also
+        stored at once (one statement), so her text is bound to it even after a restart; a
+        button question or the review card is only remembered, and the next answer's
+        transaction reads it from memory (a tap carries its version and needs no binding)."""
+        if position.on_screen:
+            return
+        self.memory.remember_shown(position.response_id, position.version, message_id)
+        prompt = position.prompt
+        if self.on_shown is not None and prompt is not None and prompt.expects_text:
             await self.on_shown(position, message_id)
 
     # -- outcomes --------------------------------------------------------------------------

@@ -224,9 +224,10 @@ class Survey:
         # (0: before any card, so it is "unseen" and the question is shown).
         sent_before_edit = update.update_id <= memory(context).sent_before_edit
         bound_to = 0 if sent_before_edit else message.message_id
+        chat = memory(context)
         outcome = await answering.record_answer(
             self.ctx, account.user_id, response_id, None, message.text, None, update.update_id,
-            message_id=bound_to,
+            message_id=bound_to, shown=chat.shown_mark(response_id),
         )
         if outcome.kind == "not_found":  # the remembered family is gone: try the latest draft
             memory(context).focus = None
@@ -234,7 +235,7 @@ class Survey:
             if retry is not None and retry != response_id:
                 outcome = await answering.record_answer(
                     self.ctx, account.user_id, retry, None, message.text, None, None,
-                    message_id=bound_to,
+                    message_id=bound_to, shown=chat.shown_mark(retry),
                 )
         outcome = await self._review_number(account, message, outcome)
         if outcome.kind == "recorded":
@@ -335,6 +336,7 @@ class Survey:
         data: CallbackData,
     ) -> None:
         uid, r, v, update_id = account.user_id, data.response_id, data.version, update.update_id
+        shown = memory(context).shown_mark(r)
         kind = data.kind
         question = question_at(self.instrument, data.question)
         if kind is Kind.ANSWER:
@@ -344,12 +346,13 @@ class Survey:
                 return
             choice = choices[data.value]
             outcome = await answering.record_answer(
-                self.ctx, uid, r, question.name, choice.name, v, update_id
+                self.ctx, uid, r, question.name, choice.name, v, update_id, shown=shown
             )
             await self.present(update, context, outcome, tap, answer_label=choice.label.get("id"),
                                answered_question=question.name)
         elif kind is Kind.SKIP and question is not None:
-            outcome = await answering.skip(self.ctx, uid, r, question.name, v, update_id)
+            outcome = await answering.skip(self.ctx, uid, r, question.name, v, update_id,
+                                           shown=shown)
             await self.present(update, context, outcome, tap, answer_label="Dilewati",
                                answered_question=question.name)
         elif kind is Kind.BACK:
@@ -361,7 +364,7 @@ class Survey:
                 await self._show_current(update, context, uid, r, tap)
                 return
             outcome = await answering.confirm_answer(
-                self.ctx, uid, r, question.name, pending, v, update_id
+                self.ctx, uid, r, question.name, pending, v, update_id, shown=shown
             )
             await self.present(update, context, outcome, tap)
         elif kind is Kind.CHANGE:

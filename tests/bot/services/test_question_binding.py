@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.models import Answer, Response
+from bot.repositories.responses import ShownMark
 from bot.services.answering import current_position, question_shown, record_answer
 from bot.services.context import ServiceContext
 from bot.services.families import start_family
@@ -154,3 +155,59 @@ async def test_a_database_failure_while_noting_a_shown_question_is_not_an_error(
         assert await question_shown(ctx, 1, 1, 10) is False
     finally:
         await engine.dispose()
+
+
+async def _typed_remembered(
+    world: World, response_id: int, text: str, message_id: int, shown: ShownMark
+) -> str:
+    outcome = await record_answer(
+        world.ctx, world.kader, response_id, None, text, None, next_update_id(),
+        message_id=message_id, shown=shown,
+    )
+    return outcome.kind
+
+
+async def test_a_showing_the_chat_remembers_binds_typed_text_like_a_stored_one(
+    world: World,
+) -> None:
+    """The chat need not write which message showed a button question: the next answer's
+    transaction takes the remembered showing (issue 12.2, one transaction per answer)."""
+    position = await _started(world)
+    rid, version = position.response_id, position.version
+    remembered = ShownMark(version, 20)
+
+    assert await _typed_remembered(world, rid, "Budi", 19, remembered) == "unseen"
+    assert await _typed_remembered(world, rid, "Budi", 21, remembered) == "recorded"
+    assert await _stored(world, rid) == {"H_KEPALA": "Budi"}
+
+
+async def test_a_remembered_showing_of_another_version_binds_nothing(world: World) -> None:
+    position = await _started(world)
+    rid, v0 = position.response_id, position.version
+    assert await _typed_remembered(world, rid, "Budi", 21, ShownMark(v0, 20)) == "recorded"
+    # The memory still holds the old version's showing: H_RT was never shown.
+    assert await _typed_remembered(world, rid, "3", 23, ShownMark(v0, 20)) == "unseen"
+    assert await _stored(world, rid) == {"H_KEPALA": "Budi"}
+
+
+async def test_the_stored_first_showing_wins_over_a_later_remembered_one(world: World) -> None:
+    position = await _started(world)
+    rid, version = position.response_id, position.version
+    await question_shown(world.ctx, rid, version, 20)
+    assert await _typed_remembered(world, rid, "Budi", 22, ShownMark(version, 25)) == "recorded"
+
+
+async def test_a_repeated_tap_knows_a_remembered_showing_is_on_screen(world: World) -> None:
+    position = await _started(world)
+    rid, v0 = position.response_id, position.version
+    await question_shown(world.ctx, rid, v0, 20)
+    first = await record_answer(world.ctx, world.kader, rid, "H_KEPALA", "Budi", v0,
+                                next_update_id())
+    assert first.position is not None
+    remembered = ShownMark(first.position.version, 20)
+
+    again = await record_answer(world.ctx, world.kader, rid, "H_KEPALA", "Budi", v0,
+                                next_update_id(), shown=remembered)
+
+    assert again.kind == "already_recorded"
+    assert again.position is not None and again.position.on_screen
