@@ -1,0 +1,162 @@
+"""Several bots in one process: one PTB Application per token on one event loop, and the
+routing that sends each user to the bot of her area.
+
+Each Application has its own Bot, HTTP pools and `ReplyRateLimiter`, so each token is paced
+on its own (Telegram's ~30 messages/s is per token), and its own update processor, which
+claims updates as that bot's (`bot.db.bot_id`). All share one database and one
+`BotDirectory`: the configured bots and their usernames (getMe at start), which the routing
+gate and the invite links read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from sqlalchemy import select
+from telegram import Bot, Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
+
+from bot.db.database import Database
+from bot.db.engine import SessionFactory
+from bot.db.models import AppUser
+from bot.settings import Settings
+from bot.telegram.application import BotApplication, build_application
+from bot.telegram.bots import BotToken, bot_for_area
+from bot.telegram.handlers.common import answer_query, send
+from bot.telegram.logging import install_log_masking
+from ikk_core.instrument import Instrument
+
+__all__ = [
+    "DIRECTORY_KEY",
+    "THIS_BOT_KEY",
+    "BotDirectory",
+    "build_bot_set",
+    "fetch_usernames",
+    "other_bot_text",
+    "routing_handler",
+    "username_for_area",
+]
+
+log = logging.getLogger(__name__)
+
+DIRECTORY_KEY: Final = "bot_directory"
+THIS_BOT_KEY: Final = "this_bot"
+ROUTING_GROUP: Final = -2
+"""Before the gate (-1): a user of another bot gets the pointer and nothing else happens."""
+
+
+@dataclass
+class BotDirectory:
+    """Every configured bot (also those another process serves) and their usernames."""
+
+    bots: Sequence[BotToken]
+    usernames: dict[int, str] = field(default_factory=dict)
+
+    def owner(self, area_code: str | None) -> BotToken | None:
+        """The bot a user of `area_code` belongs to (None: no bot serves that area)."""
+        return bot_for_area(self.bots, area_code)
+
+    def username_of(self, area_code: str | None) -> str | None:
+        """The username of the bot of `area_code`, when known."""
+        owner = self.owner(area_code)
+        return self.usernames.get(owner.bot_id) if owner is not None else None
+
+
+def other_bot_text(username: str) -> str:
+    """The one line a user gets from a bot that is not hers."""
+    return (
+        f"Wilayah Anda dilayani bot lain: @{username}. Buka https://t.me/{username} "
+        "lalu tekan Mulai, dan lanjutkan di sana."
+    )
+
+
+async def _area_of(session_factory: SessionFactory, telegram_id: int) -> str | None:
+    async with session_factory() as session:
+        area: str | None = await session.scalar(
+            select(AppUser.area_code).where(
+                AppUser.telegram_id == telegram_id, AppUser.active.is_(True)
+            )
+        )
+    return area
+
+
+def _is_invite_start(update: Update) -> bool:
+    message = update.message
+    return bool(message and message.text and message.text.startswith("/start "))
+
+
+def routing_handler(
+    session_factory: SessionFactory, directory: BotDirectory, this: BotToken
+) -> TypeHandler[Update, ContextTypes.DEFAULT_TYPE, None]:
+    """Group -2: a registered user writing to a bot that is not hers gets one line pointing to
+    hers, and nothing else happens. Unknown users and invite links (`/start <code>`) pass:
+    registering happens wherever the invite was opened."""
+
+    async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user = update.effective_user
+        if user is None or len(directory.bots) < 2 or _is_invite_start(update):
+            return
+        area = await _area_of(session_factory, user.id)
+        if area is None:
+            return
+        owner = directory.owner(area)
+        if owner is None or owner.bot_id == this.bot_id:
+            return
+        username = directory.usernames.get(owner.bot_id)
+        if username is None:  # her bot did not answer getMe at start: better serve her here
+            log.warning("bot of area %s has no known username; serving here", owner.label)
+            return
+        if update.callback_query is not None:
+            await answer_query(update.callback_query)
+        await send(update, context, other_bot_text(username))
+        raise ApplicationHandlerStop
+
+    return TypeHandler(Update, route)
+
+
+def build_bot_set(
+    settings: Settings,
+    database: Database,
+    served: Sequence[BotToken],
+    directory: BotDirectory,
+    *,
+    instrument: Instrument | None = None,
+    overall_max_rate: float = 30.0,
+) -> list[BotApplication]:
+    """One Application per served token, each with the routing gate and the directory."""
+    install_log_masking([b.token for b in directory.bots])
+    applications: list[BotApplication] = []
+    for bot in served:
+        application = build_application(
+            settings, database, instrument=instrument, overall_max_rate=overall_max_rate,
+            token=bot.token,
+        )
+        application.bot_data[DIRECTORY_KEY] = directory
+        application.bot_data[THIS_BOT_KEY] = bot
+        application.add_handler(
+            routing_handler(database.session_factory, directory, bot), group=ROUTING_GROUP
+        )
+        applications.append(application)
+    return applications
+
+
+async def fetch_usernames(settings: Settings, bots: Sequence[BotToken]) -> dict[int, str]:
+    """Each bot's username from getMe (also bots another process serves: invite links and
+    the routing line name them). Raises what Telegram raises (`InvalidToken` for a bad one)."""
+    api = settings.telegram_api_url.rstrip("/")
+    usernames: dict[int, str] = {}
+    for entry in bots:
+        async with Bot(entry.token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot") as bot:
+            usernames[entry.bot_id] = bot.username
+    return usernames
+
+
+def username_for_area(context: ContextTypes.DEFAULT_TYPE, area_code: str) -> str | None:
+    """The username of the bot that serves `area_code` (None: a single-bot deployment)."""
+    directory = context.bot_data.get(DIRECTORY_KEY)
+    if not isinstance(directory, BotDirectory):
+        return None
+    return directory.username_of(area_code)
