@@ -21,13 +21,19 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.error import InvalidToken, NetworkError
 
+from bot.bot_tokens import (
+    BotConfigError,
+    BotDirectory,
+    check_areas,
+    configured_bots,
+    select_bots,
+)
 from bot.db.database import Database
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import DatabaseNotReady, MigrationError, ensure_database_ready, upgrade
 from bot.settings import Settings, get_settings
 from bot.telegram.application import BotApplication
-from bot.telegram.bot_set import BotDirectory, build_bot_set, fetch_usernames
-from bot.telegram.bots import BotConfigError, check_areas, configured_bots, select_bots
+from bot.telegram.bot_set import build_bot_set, fetch_usernames
 from bot.telegram.logging import install_log_masking
 from bot.telegram.webhook import (
     WebhookOptionError,

@@ -101,7 +101,7 @@ def build_shell(
     """The application without any handler: bot, requests, rate limiter, defaults, per-user
     processor and log masking. `build_application` adds the IKK handlers; the chat benchmark
     adds a trivial echo to the very same shell for its baseline. `token` (one of several bots,
-    `bot.telegram.bots`) overrides TELEGRAM_BOT_TOKEN."""
+    `bot.bot_tokens`) overrides TELEGRAM_BOT_TOKEN."""
     token = token or require_token(settings)
     install_log_masking([token])
     processor = PerUserSequentialProcessor(MAX_CONCURRENT_UPDATES, bot_id=bot_id_of(token))
@@ -121,6 +121,7 @@ def build_application(
     instrument: Instrument | None = None,
     overall_max_rate: float = 30.0,
     token: str | None = None,
+    alerts: bool = True,
 ) -> BotApplication:
     """The bot for `settings` on `database`, asking new families with `instrument`
     (default: the instrument shipped with ikk-bot).
@@ -156,7 +157,8 @@ def build_application(
             name="prune-processed-updates",
             job_kwargs={"misfire_grace_time": 3600, "coalesce": True},
         )
-    register_alert_jobs(application, deps)
+    if alerts:  # several bots in one process: one of them sends every bot's alerts
+        register_alert_jobs(application, deps)
     return application
 
 

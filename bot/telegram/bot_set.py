@@ -12,57 +12,43 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Final
 
 from sqlalchemy import select
 from telegram import Bot, Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
+from bot.bot_tokens import (
+    DIRECTORY_KEY,
+    BotConfigError,
+    BotDirectory,
+    BotToken,
+    bot_for_area,
+    configured_bots,
+)
 from bot.db.database import Database
 from bot.db.engine import SessionFactory
 from bot.db.models import AppUser
 from bot.settings import Settings
 from bot.telegram.application import BotApplication, build_application
-from bot.telegram.bots import BotToken, bot_for_area
 from bot.telegram.handlers.common import answer_query, send
 from bot.telegram.logging import install_log_masking
 from ikk_core.instrument import Instrument
 
 __all__ = [
-    "DIRECTORY_KEY",
     "THIS_BOT_KEY",
-    "BotDirectory",
     "build_bot_set",
     "fetch_usernames",
+    "invite_username",
     "other_bot_text",
     "routing_handler",
-    "username_for_area",
 ]
 
 log = logging.getLogger(__name__)
 
-DIRECTORY_KEY: Final = "bot_directory"
 THIS_BOT_KEY: Final = "this_bot"
 ROUTING_GROUP: Final = -2
 """Before the gate (-1): a user of another bot gets the pointer and nothing else happens."""
-
-
-@dataclass
-class BotDirectory:
-    """Every configured bot (also those another process serves) and their usernames."""
-
-    bots: Sequence[BotToken]
-    usernames: dict[int, str] = field(default_factory=dict)
-
-    def owner(self, area_code: str | None) -> BotToken | None:
-        """The bot a user of `area_code` belongs to (None: no bot serves that area)."""
-        return bot_for_area(self.bots, area_code)
-
-    def username_of(self, area_code: str | None) -> str | None:
-        """The username of the bot of `area_code`, when known."""
-        owner = self.owner(area_code)
-        return self.usernames.get(owner.bot_id) if owner is not None else None
 
 
 def other_bot_text(username: str) -> str:
@@ -129,10 +115,10 @@ def build_bot_set(
     """One Application per served token, each with the routing gate and the directory."""
     install_log_masking([b.token for b in directory.bots])
     applications: list[BotApplication] = []
-    for bot in served:
+    for index, bot in enumerate(served):
         application = build_application(
             settings, database, instrument=instrument, overall_max_rate=overall_max_rate,
-            token=bot.token,
+            token=bot.token, alerts=index == 0,  # the first sends every bot's alerts
         )
         application.bot_data[DIRECTORY_KEY] = directory
         application.bot_data[THIS_BOT_KEY] = bot
@@ -154,9 +140,16 @@ async def fetch_usernames(settings: Settings, bots: Sequence[BotToken]) -> dict[
     return usernames
 
 
-def username_for_area(context: ContextTypes.DEFAULT_TYPE, area_code: str) -> str | None:
-    """The username of the bot that serves `area_code` (None: a single-bot deployment)."""
-    directory = context.bot_data.get(DIRECTORY_KEY)
-    if not isinstance(directory, BotDirectory):
-        return None
-    return directory.username_of(area_code)
+async def invite_username(settings: Settings, area_code: str) -> str:
+    """The bot an invite for `area_code` must open: BOT_USERNAME with a single bot (no network),
+    else the username (getMe) of the bot that serves the area. `BotConfigError` for wrongly
+    configured tokens; Telegram's errors as raised."""
+    if settings.telegram_bot_tokens is None and settings.telegram_bot_tokens_file is None:
+        return settings.bot_username
+    owner = bot_for_area(configured_bots(settings), area_code)
+    if owner is None:
+        raise BotConfigError(
+            f"Tidak ada bot untuk wilayah {area_code}: tambahkan tokennya di TELEGRAM_BOT_TOKENS "
+            "atau isi TELEGRAM_BOT_TOKEN sebagai bot utama."
+        )
+    return (await fetch_usernames(settings, [owner]))[owner.bot_id]

@@ -10,7 +10,6 @@ from telegram.error import InvalidToken, RetryAfter
 from bot.emulator import RateLimits, TelegramEmulator
 
 
-
 @pytest.fixture(autouse=True)
 def timedelta_retry_after(monkeypatch: pytest.MonkeyPatch) -> None:
     """PTB's future `RetryAfter.retry_after` (a timedelta), without its deprecation warning."""

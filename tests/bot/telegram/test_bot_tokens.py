@@ -8,10 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.db.engine import SessionFactory
-from bot.settings import Settings
-from bot.telegram.bots import (
+from bot.bot_tokens import (
     BotConfigError,
     BotToken,
     bot_for_area,
@@ -19,6 +16,9 @@ from bot.telegram.bots import (
     configured_bots,
     select_bots,
 )
+from bot.cli import app
+from bot.db.engine import SessionFactory
+from bot.settings import Settings
 
 A = "111:" + "a" * 35
 B = "222:" + "b" * 35
@@ -85,7 +85,7 @@ def test_wilayah_picks_the_bots_this_process_serves() -> None:
 
     assert [b.bot_id for b in select_bots(bots, None)] == [111, 222, 333]
     assert [b.bot_id for b in select_bots(bots, "63.03, utama")] == [222, 333]
-    with pytest.raises(BotConfigError, match="63.04 tidak punya bot"):
+    with pytest.raises(BotConfigError, match=r"63\.04 tidak punya bot"):
         select_bots(bots, "63.02,63.04")
 
 
@@ -110,7 +110,7 @@ async def test_an_area_that_is_not_in_the_area_table_is_refused_at_start(
     session_factory: SessionFactory,
 ) -> None:
     await check_areas(session_factory, [BotToken("63.02", A), BotToken(None, C)])
-    with pytest.raises(BotConfigError, match="63.99 .*tidak ada di data wilayah"):
+    with pytest.raises(BotConfigError, match=r"63\.99 .*tidak ada di data wilayah"):
         await check_areas(session_factory, [BotToken("63.02", A), BotToken("63.99", B)])
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from sqlalchemy import select
+from telegram.ext import ContextTypes
 
 from bot.db.bot_id import bot_id_of
 from bot.db.engine import SessionFactory
@@ -24,19 +25,24 @@ from bot.db.models import Area
 from bot.settings import Settings
 
 __all__ = [
+    "DIRECTORY_KEY",
     "FALLBACK",
     "BotConfigError",
+    "BotDirectory",
     "BotToken",
     "bot_for_area",
     "check_areas",
     "configured_bots",
     "select_bots",
+    "username_for_area",
 ]
 
 TOKEN_SHAPE: Final = re.compile(r"\d+:[A-Za-z0-9_-]{20,}")
 AREA_SHAPE: Final = re.compile(r"\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?")
 FALLBACK: Final = "utama"
 """How `--wilayah` names the bot of TELEGRAM_BOT_TOKEN (it has no area of its own)."""
+DIRECTORY_KEY: Final = "bot_directory"
+"""Where each Application of a bot set keeps the shared `BotDirectory` (`bot_data`)."""
 
 
 class BotConfigError(ValueError):
@@ -189,3 +195,28 @@ async def check_areas(session_factory: SessionFactory, bots: Sequence[BotToken])
             f"Wilayah {', '.join(missing)} (TELEGRAM_BOT_TOKENS) tidak ada di data wilayah: "
             "periksa kodenya atau impor wilayah dulu (ikk-bot areas import)."
         )
+
+
+@dataclass
+class BotDirectory:
+    """Every configured bot (also those another process serves) and their usernames."""
+
+    bots: Sequence[BotToken]
+    usernames: dict[int, str] = field(default_factory=dict)
+
+    def owner(self, area_code: str | None) -> BotToken | None:
+        """The bot a user of `area_code` belongs to (None: no bot serves that area)."""
+        return bot_for_area(self.bots, area_code)
+
+    def username_of(self, area_code: str | None) -> str | None:
+        """The username of the bot of `area_code`, when known."""
+        owner = self.owner(area_code)
+        return self.usernames.get(owner.bot_id) if owner is not None else None
+
+
+def username_for_area(context: ContextTypes.DEFAULT_TYPE, area_code: str) -> str | None:
+    """The username of the bot that serves `area_code` (None: a single-bot deployment)."""
+    directory = context.bot_data.get(DIRECTORY_KEY)
+    if not isinstance(directory, BotDirectory):
+        return None
+    return directory.username_of(area_code)
