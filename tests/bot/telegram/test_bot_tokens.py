@@ -18,7 +18,9 @@ from bot.bot_tokens import (
 )
 from bot.cli import app
 from bot.db.engine import SessionFactory
+from bot.emulator import TelegramEmulator
 from bot.settings import Settings
+from bot.telegram.bot_set import invite_username
 
 A = "111:" + "a" * 35
 B = "222:" + "b" * 35
@@ -144,3 +146,20 @@ def test_run_refuses_several_bots_in_webhook_mode_with_what_to_do(
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "webhook" in lines[0].lower() and "--wilayah" in lines[0]
     assert not database.exists()
+
+
+async def test_an_invite_link_names_the_bot_of_the_invites_area() -> None:
+    async with TelegramEmulator(bot_username="ikk_kotabaru_bot") as kotabaru:
+        banjar = kotabaru.add_bot("222333:BANJAR-emulator-token-BBBBBBBBBBBBBBBBBBBB",
+                                  bot_username="ikk_banjar_bot")
+        several = settings(
+            telegram_bot_tokens=f"63.02={kotabaru.token},63.03={banjar.token}",
+            telegram_api_url=kotabaru.url,
+        )
+        assert await invite_username(several, "63.03.01.2001") == "ikk_banjar_bot"
+        assert await invite_username(several, "63.02.12.2001") == "ikk_kotabaru_bot"
+        with pytest.raises(BotConfigError, match="Tidak ada bot untuk wilayah 63"):
+            await invite_username(several, "63")
+    single = settings(telegram_bot_token=A, bot_username="ikk_bot",
+                      telegram_api_url="http://127.0.0.1:9")  # no network needed
+    assert await invite_username(single, "63.03.01.2001") == "ikk_bot"
