@@ -17,6 +17,7 @@ from typing import Final
 
 from sqlalchemy import select
 from telegram import Bot, Update
+from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
 from bot.bot_tokens import (
@@ -102,14 +103,18 @@ def _is_invite_start(update: Update) -> bool:
 def routing_handler(
     session_factory: SessionFactory, directory: BotDirectory, this: BotToken
 ) -> TypeHandler[Update, ContextTypes.DEFAULT_TYPE, None]:
-    """Group -2: a registered user writing to a bot that is not hers gets one line pointing to
-    hers, and nothing else happens. Unknown users and invite links (`/start <code>`) pass:
-    registering happens wherever the invite was opened."""
+    """Group -2: a registered user writing (a message, a button) in private to a bot that is
+    not hers gets one line pointing to hers, and nothing else happens. Unknown users and
+    invite links (`/start <code>`) pass: registering happens wherever the invite was opened."""
 
     async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        user = update.effective_user
-        if user is None or len(directory.bots) < 2 or _is_invite_start(update):
-            return
+        user, chat = update.effective_user, update.effective_chat
+        if (
+            user is None or chat is None or chat.type != ChatType.PRIVATE
+            or (update.message is None and update.callback_query is None)
+            or len(directory.bots) < 2 or _is_invite_start(update)
+        ):
+            return  # groups, edits, blocking the bot ...: the gate and the handlers decide
         owner = await _owner_of(session_factory, directory, context, user.id)
         if owner is None or owner.bot_id == this.bot_id:
             return
