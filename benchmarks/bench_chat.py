@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/bench_chat.py --rate-limit    # with the production 30 msg/s cap
     .venv/bin/python benchmarks/bench_chat.py --mode webhook --db postgresql --kader 1000
     .venv/bin/python benchmarks/bench_chat.py --open-loop     # Telegram's limits: largest N
+    .venv/bin/python benchmarks/bench_chat.py --open-loop --tokens 3 --ladder 300,600,800
 
 The real bot (`build_application`, started like `ikk-bot run`) runs in its own process and
 polls the project's Bot API emulator, which runs with the simulated cadres in this process (as
@@ -50,6 +51,10 @@ capped Bot API calls (those Telegram counts) made in the window per action offer
 the 429s, from the emulator's log, and bot CPU per action. The ladder stops at the first N
 whose p95 is 1.5 s or more (or that loses a reply), then tries the midpoint once: the largest
 N that passed is the answer.
+
+--tokens T (open loop) serves T bot tokens in the one bot process, as `ikk-bot run` does with
+TELEGRAM_BOT_TOKENS: token k serves village k and cadre n works in village n mod T, so the
+cadres are spread evenly over the tokens; the emulator enforces Telegram's limits per token.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import random
 import signal
 import socket
@@ -72,9 +78,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import ContextTypes, MessageHandler, filters
 
+from bot.bot_tokens import BotDirectory, configured_bots
 from bot.db.database import Database
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade
@@ -91,7 +99,8 @@ from bot.services import answering, families
 from bot.services.context import ServiceContext
 from bot.settings import Settings
 from bot.telegram import build_application
-from bot.telegram.application import build_shell
+from bot.telegram.application import BotApplication, build_shell
+from bot.telegram.bot_set import build_bot_set
 from bot.telegram.callback_data import Kind, decode
 from bot.telegram.webhook import WebhookOptions, WebhookServer, database_reachable
 from conversations.engine import question_at
@@ -128,6 +137,25 @@ FIRST_USER = 700_000
 REPLY_DEADLINE = 120.0
 WEBHOOK_SECRET = "bench_chat-secret"
 WEBHOOK_CONNECTIONS = 40
+TOKENS_ENV = "BENCH_TOKENS"
+"""How many bot tokens the bot process serves (--tokens), handed to it in its environment."""
+
+
+def bench_tokens(count: int) -> list[str]:
+    """`count` distinct token-shaped strings, the emulator's default first."""
+    return [DEFAULT_TOKEN] + [f"{900_000 + k}:BENCH-token-{k:02d}-{'A' * 24}"
+                              for k in range(1, count)]
+
+
+def village_of(n: int, tokens: int) -> str:
+    """Cadre `n`'s village: all ten villages with one token; with T tokens village n mod T,
+    the village token n mod T serves."""
+    return VILLAGES[n % (len(VILLAGES) if tokens == 1 else tokens)]
+
+
+def token_areas(tokens: int) -> str:
+    """TELEGRAM_BOT_TOKENS for `tokens` tokens: token k serves village k."""
+    return ",".join(f"{VILLAGES[k]}={token}" for k, token in enumerate(bench_tokens(tokens)))
 
 
 # ------------------------------------------------------------------------------ measuring
@@ -275,6 +303,12 @@ async def bot_process(mode: str, transport: str, api_url: str, database_url: str
     )
     rate = 30.0 if mode.endswith("+cap") else 0.0
     engine = create_engine(database_url)
+    tokens = int(os.environ.get(TOKENS_ENV, "1"))
+    if tokens > 1:
+        if transport != "polling" or mode.startswith("echo"):
+            raise SystemExit("--tokens needs --open-loop in polling mode")
+        await serve_tokens(settings, engine, tokens, rate)
+        return
     if mode.startswith("echo"):
         app = build_shell(settings, overall_max_rate=rate)
 
@@ -317,6 +351,38 @@ async def bot_process(mode: str, transport: str, api_url: str, database_url: str
         await engine.dispose()
 
 
+async def serve_tokens(settings: Settings, engine: Any, tokens: int, rate: float) -> None:
+    """The bot process with several tokens: one Application per token, as `ikk-bot run`."""
+    settings = settings.model_copy(update={
+        "telegram_bot_token": None,
+        "telegram_bot_tokens": SecretStr(token_areas(tokens)),
+    })
+    bots = configured_bots(settings)
+    database = Database(engine, create_session_factory(engine))
+    apps: list[BotApplication] = build_bot_set(settings, database, bots, BotDirectory(bots),
+                                               overall_max_rate=rate)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            for app in apps:
+                await stack.enter_async_context(app)
+                assert app.updater is not None
+                await app.updater.start_polling(poll_interval=0, timeout=1)
+                await app.start()
+            print(f"bot-rss-start {memory_mb('VmRSS'):.1f}", flush=True)
+            began = time.process_time()
+            await stop.wait()
+            print(f"bot-cpu {time.process_time() - began:.6f}", flush=True)
+            print(f"bot-rss-peak {memory_mb('VmHWM'):.1f}", flush=True)
+            for app in apps:
+                assert app.updater is not None
+                await app.updater.stop()
+                await app.stop()
+    finally:
+        await engine.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -330,6 +396,9 @@ async def with_bot(
     database_url: str,
     run: Run,
     work: Awaitable[Any],
+    *,
+    others: list[TelegramEmulator] | None = None,
+    tokens: int = 1,
 ) -> None:
     """Start the bot process, wait until it receives updates, do `work`, stop it; record the
     CPU time it spent meanwhile (start-up imports left out) and its memory."""
@@ -337,15 +406,18 @@ async def with_bot(
         transport = f"http://127.0.0.1:{free_port()}/hook"
     child = await asyncio.create_subprocess_exec(
         sys.executable, __file__, "--bot-process", mode, transport, emulator.url, database_url,
-        stdout=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, env={**os.environ, TOKENS_ENV: str(tokens)},
     )
+    emulators = [emulator, *(others or [])]
     try:
         ready = "getUpdates" if transport == "polling" else "setWebhook"
-        await emulator.wait_for_call(ready, timeout=120)
+        for each in emulators:
+            await each.wait_for_call(ready, timeout=120)
         await work
     finally:
         child.send_signal(signal.SIGTERM)
-        emulator.release_pollers()
+        for each in emulators:
+            each.release_pollers()
         output, _ = await child.communicate()
     for line in output.decode().splitlines():
         name, _, value = line.partition(" ")
@@ -357,7 +429,7 @@ async def with_bot(
             run.rss_peak_mb = float(value)
 
 
-async def seed(url: str, kader: int) -> None:
+async def seed(url: str, kader: int, tokens: int = 1) -> None:
     engine = create_engine(url)
     try:
         await upgrade(engine)
@@ -365,7 +437,7 @@ async def seed(url: str, kader: int) -> None:
             await load_demo_areas(session)
             for n in range(kader):
                 await add_user(session, telegram_id=FIRST_USER + n, role=Role.KADER,
-                               area_code=VILLAGES[n % len(VILLAGES)], display_name=f"Kader {n}")
+                               area_code=village_of(n, tokens), display_name=f"Kader {n}")
     finally:
         await engine.dispose()
 
@@ -378,7 +450,7 @@ def family_answers(n: int, family_no: int) -> dict[str, str]:
     return answers
 
 
-async def prefill_drafts(url: str, kader: int, seed_value: int) -> None:
+async def prefill_drafts(url: str, kader: int, seed_value: int, tokens: int = 1) -> None:
     """Start each cadre's first family and answer it up to a random question, in-process
     through the services: the answers measured are then a fair mix of the questionnaire's
     questions (mostly tapped), not only its typed opening questions."""
@@ -394,7 +466,7 @@ async def prefill_drafts(url: str, kader: int, seed_value: int) -> None:
                 async with factory() as session:
                     account = await get_user_by_telegram_id(session, FIRST_USER + n)
                 assert account is not None
-                outcome = await families.start_family(ctx, account.id, VILLAGES[n % len(VILLAGES)])
+                outcome = await families.start_family(ctx, account.id, village_of(n, tokens))
                 answers = family_answers(n, 0)
                 for _ in range(rng.randrange(PREFILL_MAX + 1)):
                     position = outcome.position
@@ -595,17 +667,24 @@ async def thinking_cadre(probe: ReplyProbe, user: EmulatedUser, n: int, step: St
 async def run_open_step(url: str, backend: str, cadres: int, args: argparse.Namespace) -> Step:
     """One rung: seed `cadres` kader, start the bot with production pacing against an emulator
     with Telegram's limits, let them think and answer for warm-up plus window."""
-    await seed(url, cadres)
-    await prefill_drafts(url, cadres, args.seed)
+    tokens: int = args.tokens
+    await seed(url, cadres, tokens)
+    await prefill_drafts(url, cadres, args.seed, tokens)
     step = Step(f"{backend}, {args.mode}", cadres, args.window)
     think = (args.think_min, args.think_max)
     async with TelegramEmulator(webhook_connections=WEBHOOK_CONNECTIONS,
                                 rate_limits=RateLimits()) as emulator:
-        probe = ReplyProbe(emulator)
-        users = [emulator.user(FIRST_USER + n, f"Kader{n}") for n in range(cadres)]
+        others = [emulator.add_bot(token, bot_username=f"bench_{k + 1}_bot")
+                  for k, token in enumerate(bench_tokens(tokens)[1:])]
+        for other in others:
+            other.set_rate_limits(RateLimits())
+        emulators = [emulator, *others]
+        probes = [ReplyProbe(each) for each in emulators]
+        users = [emulators[n % tokens].user(FIRST_USER + n, f"Kader{n}") for n in range(cadres)]
 
-        async def resume(user: EmulatedUser) -> ChatMessage:
+        async def resume(n: int) -> ChatMessage:
             """/lanjut and a tap on the draft: her half-filled family's next question."""
+            user, probe = users[n], probes[n % tokens]
             _, listing = await probe.act(user, lambda: user.send("/lanjut"))
             data = listing.button_data[0][0] if listing.button_data else None
             if data is None:
@@ -616,7 +695,7 @@ async def run_open_step(url: str, backend: str, cadres: int, args: argparse.Name
         async def everyone() -> None:
             # Everyone opens her half-filled family first (not measured), so the answers that
             # follow arrive at a steady rate from the start.
-            opened = await asyncio.gather(*(resume(user) for user in users),
+            opened = await asyncio.gather(*(resume(n) for n in range(cadres)),
                                           return_exceptions=True)
             step.actions += 2 * sum(not isinstance(o, BaseException) for o in opened)
             began = time.perf_counter()
@@ -628,24 +707,28 @@ async def run_open_step(url: str, backend: str, cadres: int, args: argparse.Name
                     first = opened[n]
                     if isinstance(first, BaseException):
                         raise first
-                    await thinking_cadre(probe, users[n], n, step, window, think, rng, first)
+                    await thinking_cadre(probes[n % tokens], users[n], n, step, window, think,
+                                         rng, first)
                 except Exception as error:
                     step.failures.append(f"kader {n}: {type(error).__name__}: {error}")
 
             async def count_calls() -> None:
                 await asyncio.sleep(window.start - time.perf_counter())
-                first_seq = emulator.last_seq
+                first_seqs = [each.last_seq for each in emulators]
                 await asyncio.sleep(window.end - time.perf_counter())
-                step.capped_calls = emulator.capped_calls(since=first_seq) - (
-                    emulator.capped_calls(since=emulator.last_seq))
+                step.capped_calls = sum(
+                    each.capped_calls(since=first) - each.capped_calls(since=each.last_seq)
+                    for each, first in zip(emulators, first_seqs, strict=True)
+                )
 
             await asyncio.gather(count_calls(), *(cadre(n) for n in range(cadres)))
 
         run = Run(step.name)
-        await with_bot(emulator, "questionnaire+cap", args.mode, url, run, everyone())
+        await with_bot(emulator, "questionnaire+cap", args.mode, url, run, everyone(),
+                       others=others, tokens=tokens)
         step.bot_cpu, step.rss_start_mb, step.rss_peak_mb = (
             run.bot_cpu, run.rss_start_mb, run.rss_peak_mb)
-        step.refusals = emulator.flood_refusals()
+        step.refusals = sum(each.flood_refusals() for each in emulators)
     return step
 
 
@@ -676,13 +759,17 @@ async def open_ladder(backend: str, database_url: Callable[[int], Awaitable[str]
     best = f"{passed}" if passed else f"< {args.ladder[0]}"
     if not failed:
         best = f">= {passed}"
-    print(f"{backend}: largest N with p95 < {P95_TARGET_MS / 1000:g} s (1 token): {best}",
-          flush=True)
+    print(f"{backend}: largest N with p95 < {P95_TARGET_MS / 1000:g} s ({_tokens(args)}): "
+          f"{best}", flush=True)
     return steps
 
 
+def _tokens(args: argparse.Namespace) -> str:
+    return "1 token" if args.tokens == 1 else f"{args.tokens} tokens, cadres spread evenly"
+
+
 async def main_open_loop(args: argparse.Namespace) -> int:
-    print(f"open loop, Telegram's limits on (1 token), {args.mode}: think "
+    print(f"open loop, Telegram's limits on ({_tokens(args)}), {args.mode}: think "
           f"{args.think_min:g}-{args.think_max:g} s, warm-up {args.warmup:g} s, window "
           f"{args.window:g} s, ladder {args.ladder}", flush=True)
     steps: list[Step] = []
@@ -743,7 +830,6 @@ async def main(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "--bot-process":
-        import os
         if os.environ.get("BENCH_PROFILE"):
             import cProfile
             cProfile.run("asyncio.run(bot_process(*sys.argv[2:]))", os.environ["BENCH_PROFILE"])
@@ -769,6 +855,8 @@ if __name__ == "__main__":
     loop.add_argument("--think-min", type=float, default=5.0, help="shortest think (5 s)")
     loop.add_argument("--think-max", type=float, default=15.0, help="longest think (15 s)")
     loop.add_argument("--seed", type=int, default=12, help="random seed of the think times")
+    loop.add_argument("--tokens", type=int, default=1, choices=range(1, len(VILLAGES) + 1),
+                      metavar="T", help="bot tokens served by the one bot process (1)")
     arguments = parser.parse_args()
     arguments.backends = {b.strip() for b in arguments.backends.split(",")}
     if arguments.open_loop:

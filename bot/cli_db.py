@@ -20,7 +20,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.error import TelegramError
 
+from bot.bot_tokens import BotConfigError
 from bot.db.database import Database, open_database
 from bot.db.migrate import (
     DatabaseNotReady,
@@ -59,6 +61,7 @@ from bot.repositories.users import (
     set_user_area,
 )
 from bot.settings import get_settings
+from bot.telegram.bot_set import invite_username
 from ikk_core.areas import display_name
 
 __all__ = [
@@ -397,6 +400,11 @@ def invite_create(
     except ValueError as exc:
         raise _fail(str(exc), EXIT_PROBLEMS) from None
 
+    try:  # several bots: the link opens the bot of the invite's area (before inviting)
+        username = asyncio.run(invite_username(settings, area))
+    except (BotConfigError, TelegramError) as exc:
+        raise _fail(f"Tautan tidak dapat dibuat: {exc}", EXIT_PROBLEMS) from None
+
     async def action(database: Database) -> tuple[str, str]:
         async with database.session_factory() as session, session.begin():
             created = await create_invite(
@@ -417,7 +425,7 @@ def invite_create(
         raise _fail(str(exc), EXIT_PROBLEMS) from None
     typer.echo(summary)
     typer.echo(f"Kode: {code}")
-    typer.echo(f"Tautan: {invite_link(settings.bot_username, code)}")
+    typer.echo(f"Tautan: {invite_link(username, code)}")
 
 
 

@@ -10,6 +10,7 @@ because migrating an existing database is an operator's decision (back it up fir
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from pathlib import Path
@@ -20,11 +21,19 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.error import InvalidToken, NetworkError
 
+from bot.bot_tokens import (
+    BotConfigError,
+    BotDirectory,
+    check_areas,
+    configured_bots,
+    select_bots,
+)
 from bot.db.database import Database
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import DatabaseNotReady, MigrationError, ensure_database_ready, upgrade
 from bot.settings import Settings, get_settings
-from bot.telegram.application import MissingToken, build_application, require_token
+from bot.telegram.application import BotApplication
+from bot.telegram.bot_set import build_bot_set, fetch_usernames
 from bot.telegram.logging import install_log_masking
 from bot.telegram.webhook import (
     WebhookOptionError,
@@ -91,43 +100,89 @@ async def serve(
     ready: asyncio.Event | None = None,
     poll_timeout: int = 10,
     webhook: WebhookOptions | None = None,
+    wilayah: str | None = None,
 ) -> None:
-    """Prepare the database, then poll Telegram (or, with `webhook`, receive its POSTs) until
-    `stop` is set; shut down cleanly."""
+    """Prepare the database, then poll Telegram with every configured bot (or those of
+    `wilayah`, e.g. "63.02,63.03"), or with `webhook` receive one bot's POSTs, until `stop`
+    is set; shut down cleanly. `BotConfigError` for wrongly configured tokens."""
+    every_bot = configured_bots(settings)
+    served = select_bots(every_bot, wilayah)
+    if webhook is not None and len(served) > 1:
+        raise BotConfigError(
+            "Mode webhook hanya untuk satu bot: pakai long polling (tanpa --webhook-url) untuk "
+            "beberapa token, atau pilih satu dengan --wilayah."
+        )
     await prepare_database(settings)
     engine = create_engine(settings.database_url)
     try:
-        app = build_application(settings, Database(engine, create_session_factory(engine)))
-        async with app:
-            assert app.updater is not None and app.post_init is not None
-            server: WebhookServer | None = None
-            if webhook is not None:  # the Updater stays idle: the server feeds the update queue
-                server = WebhookServer(
-                    app, webhook, database_check=lambda: database_reachable(engine)
-                )
-                await server.start()
-            try:
-                if server is None:
-                    await app.updater.start_polling(poll_interval=0, timeout=poll_timeout)
-                await app.start()
-                if server is not None:
-                    await server.register()
-                await app.post_init(app)
-                if server is None:
-                    log.info("polling %s; stop with Ctrl+C", settings.telegram_api_url)
-                if ready is not None:
-                    ready.set()
-                await stop.wait()
-                log.info("stopping")
-            finally:  # also after a failed start, so the error is not hidden by PTB's shutdown
-                if app.updater.running:
-                    await app.updater.stop()
-                if server is not None:
-                    await server.stop()
-                if app.running:
-                    await app.stop()
+        database = Database(engine, create_session_factory(engine))
+        await check_areas(database.session_factory, every_bot)
+        directory = BotDirectory(every_bot)
+        if len(every_bot) > 1:
+            directory.usernames.update(await fetch_usernames(settings, every_bot))
+        apps = build_bot_set(settings, database, served, directory)
+        async with contextlib.AsyncExitStack() as stack:
+            for app in apps:
+                await stack.enter_async_context(app)
+            if webhook is not None:
+                await _serve_webhook(apps[0], webhook, engine, stop, ready)
+            else:
+                await _serve_polling(settings, apps, stop, ready, poll_timeout)
     finally:
         await engine.dispose()
+
+
+async def _serve_polling(
+    settings: Settings,
+    apps: list[BotApplication],
+    stop: asyncio.Event,
+    ready: asyncio.Event | None,
+    poll_timeout: int,
+) -> None:
+    try:
+        for app in apps:
+            assert app.updater is not None and app.post_init is not None
+            await app.updater.start_polling(poll_interval=0, timeout=poll_timeout)
+            await app.start()
+            await app.post_init(app)
+        log.info("polling %s with %d bot(s); stop with Ctrl+C", settings.telegram_api_url,
+                 len(apps))
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+        log.info("stopping")
+    finally:  # also after a failed start, so the error is not hidden by PTB's shutdown
+        for app in apps:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+        for app in apps:
+            if app.running:
+                await app.stop()
+
+
+async def _serve_webhook(
+    app: BotApplication,
+    webhook: WebhookOptions,
+    engine: AsyncEngine,
+    stop: asyncio.Event,
+    ready: asyncio.Event | None,
+) -> None:
+    assert app.updater is not None and app.post_init is not None
+    # The Updater stays idle: the server feeds the update queue.
+    server = WebhookServer(app, webhook, database_check=lambda: database_reachable(engine))
+    await server.start()
+    try:
+        await app.start()
+        await server.register()
+        await app.post_init(app)
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await server.stop()
+        if app.running:
+            await app.stop()
 
 
 def webhook_options(
@@ -165,6 +220,14 @@ def run_command(
             "(opsi baris perintah terlihat oleh pengguna lain). Tanpa keduanya: acak tiap start.",
         ),
     ] = None,
+    wilayah: Annotated[
+        str | None,
+        typer.Option(
+            "--wilayah",
+            help="Hanya bot wilayah ini (kode dipisah koma, mis. 63.02,63.03; 'utama' = bot "
+            "TELEGRAM_BOT_TOKEN), agar dua proses dapat berbagi token. Tanpa opsi: semua bot.",
+        ),
+    ] = None,
 ) -> None:
     """Jalankan bot (long polling, atau webhook dengan --webhook-url) sampai dihentikan."""
     install_log_masking()
@@ -174,10 +237,12 @@ def run_command(
     )
     install_log_masking()  # basicConfig may have touched the httpx logger's handlers
     settings = get_settings()
-    try:
-        require_token(settings)  # before touching the database
-    except MissingToken as error:
+    try:  # before touching the database
+        every_bot = configured_bots(settings)
+        select_bots(every_bot, wilayah)
+    except BotConfigError as error:
         raise _fail(str(error)) from None
+    install_log_masking([b.token for b in every_bot])
     webhook: WebhookOptions | None = None
     if webhook_url is not None:
         try:
@@ -190,15 +255,16 @@ def run_command(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve(settings, stop, webhook=webhook)
+        await serve(settings, stop, webhook=webhook, wilayah=wilayah)
 
     try:
         asyncio.run(main())
-    except (DatabaseNotReady, MigrationError) as error:
+    except (DatabaseNotReady, MigrationError, BotConfigError) as error:
         raise _fail(str(error)) from None
     except InvalidToken:
         raise _fail(
-            "Telegram menolak token ini: periksa TELEGRAM_BOT_TOKEN (salin ulang dari @BotFather)."
+            "Telegram menolak token bot: periksa TELEGRAM_BOT_TOKEN / TELEGRAM_BOT_TOKENS "
+            "(salin ulang dari @BotFather)."
         ) from None
     except WebhookOptionError as error:  # e.g. the webhook port is taken
         raise _fail(str(error)) from None

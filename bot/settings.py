@@ -34,6 +34,15 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(
         default=None, description="Bot token from BotFather; only the bot itself needs it."
     )
+    telegram_bot_tokens: SecretStr | None = Field(
+        default=None,
+        description="Several bots (Telegram caps one token at ~30 messages/s): comma-separated "
+        "AREA_CODE=TOKEN, e.g. 63.02=111:aaa,63.03=222:bbb; each user belongs to the bot of her "
+        "area, TELEGRAM_BOT_TOKEN (if set) serves every other area.",
+    )
+    telegram_bot_tokens_file: Path | None = Field(
+        default=None, description="The same as TELEGRAM_BOT_TOKENS from a CSV file: kode,token."
+    )
     telegram_api_url: str = Field(
         default="https://api.telegram.org", description="Bot API base (the emulator in tests)."
     )

@@ -257,10 +257,14 @@ class BotSender:
 
 
 @contextlib.asynccontextmanager
-async def bot_sender(settings: Settings, *, connections: int = 16) -> AsyncIterator[BotSender]:
-    """A broadcast bot for `settings` (token and API address), opened and closed around use."""
+async def bot_sender(
+    settings: Settings, *, connections: int = 16, token: str | None = None
+) -> AsyncIterator[BotSender]:
+    """A broadcast bot for `settings` (token and API address), opened and closed around use;
+    `token` (one of several bots) overrides TELEGRAM_BOT_TOKEN."""
     secret = settings.telegram_bot_token
-    token = secret.get_secret_value().strip() if secret is not None else ""
+    if token is None:
+        token = secret.get_secret_value().strip() if secret is not None else ""
     if not token:
         raise ValueError(
             "TELEGRAM_BOT_TOKEN belum diisi: peringatan tidak dapat dikirim tanpa token bot."

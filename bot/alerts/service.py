@@ -14,7 +14,8 @@ Every entry point asks the database, not the process's memory, what has been don
   `resume_window` (default 48 h) is given up (last week's news is no news).
 
 One process at a time sends a run (the run lease); within it a `Pacer` shared by all runs
-keeps to the policy's rates.
+keeps to the policy's rates; with several bot tokens, one pacer per token, each official's
+alert going through her own bot (`bot.alerts.routing`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from bot.alerts.delivery import (
     finish_even_if_cancelled,
 )
 from bot.alerts.owner import owner_is_dead, process_owner
+from bot.alerts.routing import BotSenderFactory, rows_by_bot, send_through_bots
 from bot.alerts.runs import (
     EarlierRun,
     claim_run,
@@ -62,6 +64,7 @@ from bot.alerts.schedule import (
     system_clock,
 )
 from bot.alerts.weeks import parse_key, week_key
+from bot.bot_tokens import BotToken, configured_bots
 from bot.services.context import ServiceContext
 from bot.settings import Settings
 
@@ -103,7 +106,10 @@ class AlertService:
     catch_up: timedelta = timedelta(hours=24)
     resume_window: timedelta = timedelta(hours=48)
     owner: str = field(default_factory=process_owner)
+    bot_sender_factory: BotSenderFactory | None = None
+    """Several bots: the sender of each bot (tests); default a plain Bot per token."""
     _pacer: Pacer | None = None
+    _pacers: dict[int, Pacer] = field(default_factory=dict)
     _sending: set[int] = field(default_factory=set)
 
     # -- configuration ---------------------------------------------------------------------
@@ -126,6 +132,31 @@ class AlertService:
                 policy.rate, policy.per_chat_interval, slack=policy.slack
             )
         return pacer
+
+    def _pacer_of(self, bot: BotToken) -> Pacer:
+        """Each token's own pacer (Telegram's limits are per token)."""
+        pacer = self._pacers.get(bot.bot_id)
+        if pacer is None:
+            policy = self.policy
+            pacer = self._pacers[bot.bot_id] = Pacer(
+                policy.rate, policy.per_chat_interval, slack=policy.slack
+            )
+        return pacer
+
+    def _bot_sender(self, bot: BotToken) -> AbstractAsyncContextManager[MessageSender]:
+        if self.bot_sender_factory is not None:
+            return self.bot_sender_factory(bot)
+        return bot_sender(self.settings, connections=self.policy.workers + 4, token=bot.token)
+
+    def _several_bots(self) -> list[BotToken] | None:
+        """Every configured bot when there are several (alerts go through each official's
+        own bot, `bot.alerts.routing`), else None."""
+        if self.sender_factory is not None:
+            return None
+        settings = self.settings
+        if settings.telegram_bot_tokens is None and settings.telegram_bot_tokens_file is None:
+            return None
+        return configured_bots(settings)
 
     def _sender(self) -> AbstractAsyncContextManager[MessageSender]:
         if self.sender_factory is not None:
@@ -292,6 +323,13 @@ class AlertService:
         ids = await pending_delivery_ids(self.ctx, run_id)
         if not ids:
             return DeliveryReport()
+        bots = self._several_bots()
+        if bots is not None:
+            groups = await rows_by_bot(self.ctx, ids, bots)
+            return await send_through_bots(
+                self.ctx, groups, self._bot_sender, self._pacer_of, policy=self.policy,
+                owner=self.owner, clock=self.clock,
+            )
         async with self._sender() as sender:
             return await deliver_rows(
                 self.ctx, ids, sender, self.pacer, policy=self.policy, owner=self.owner,

@@ -272,7 +272,8 @@ class Response(Base):
 class Answer(Base):
     """The current answer to one question of one response; NULL `value` means cleared.
 
-    `update_id` is the Telegram update that wrote it, so a redelivered update is recognised.
+    `update_id` is the Telegram update that wrote it, so a redelivered update is recognised;
+    `bot_id` says through which bot (update ids are numbered per bot).
     """
 
     __tablename__ = "answer"
@@ -285,6 +286,7 @@ class Answer(Base):
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     answered_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
     update_id: Mapped[int | None] = mapped_column(BigInteger)
+    bot_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AnswerChange(Base):
@@ -392,10 +394,14 @@ class VerifiedIndicatorCount(Base):
 
 
 class ProcessedUpdate(Base):
-    """A Telegram update already handled: inserting it first makes handling idempotent."""
+    """A Telegram update already handled: inserting it first makes handling idempotent.
+    Keyed by bot too, because Telegram numbers updates per bot (0: before several bots)."""
 
     __tablename__ = "processed_update"
 
+    bot_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, server_default="0"
+    )
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -72,7 +72,7 @@ class ActivitySignal:
 
 
 class TelegramEmulator:
-    """A fake ``api.telegram.org`` for one bot token.
+    """A fake ``api.telegram.org`` for one bot token (more with :meth:`add_bot`).
 
     Use as ``async with TelegramEmulator() as emu:``; ``emu.base_url`` is the bot's base URL.
     """
@@ -127,6 +127,25 @@ class TelegramEmulator:
         self._users: dict[int, EmulatedUser] = {}
         self._in_flight = 0
         self._last_finished: float | None = None
+        self._server: TelegramEmulator | None = None
+        """The emulator whose HTTP server answers for this bot (None: this one's own)."""
+        self._bots: dict[str, TelegramEmulator] = {}
+
+    def add_bot(
+        self, token: str, *, bot_username: str, bot_first_name: str = "IKK Bot"
+    ) -> TelegramEmulator:
+        """Another bot token on this server, as at api.telegram.org: its own updates, chats,
+        users and flood limits (Telegram's limits are per token). Returns its emulator, whose
+        ``url`` is this one's; it needs no start or stop of its own."""
+        if token == self.token or token in self._bots:
+            raise ValueError("this token is already served")
+        other = TelegramEmulator(
+            token, bot_username=bot_username, bot_first_name=bot_first_name, host=self.host,
+            quiet_period=self.quiet_period, shutdown_timeout=self._shutdown_timeout,
+        )
+        other._server = self
+        self._bots[token] = other
+        return other
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -147,6 +166,9 @@ class TelegramEmulator:
 
     async def stop(self) -> None:
         """Release long polls, stop webhook delivery and close the server, quickly."""
+        for other in self._bots.values():
+            other.updates.close()
+            await other.webhook.close()
         self.updates.close()
         await self.webhook.close()
         runner, self._runner = self._runner, None
@@ -168,6 +190,8 @@ class TelegramEmulator:
     @property
     def port(self) -> int:
         """The TCP port (after :meth:`start`)."""
+        if self._server is not None:
+            return self._server.port
         if self._port is None:
             raise RuntimeError("the emulator is not started")
         return self._port
@@ -440,6 +464,10 @@ class TelegramEmulator:
 
     # -- HTTP ------------------------------------------------------------------------------
 
+    def _served_by(self, request: web.Request) -> TelegramEmulator | None:
+        """The emulator of another bot on this server that the request is for."""
+        return self._bots.get(request.match_info["token"])
+
     def _check_token(self, token: str) -> web.Response | None:
         if TOKEN_SHAPE.fullmatch(token) is None:
             return _json_response(not_found().envelope(), 404)
@@ -448,6 +476,9 @@ class TelegramEmulator:
         return None
 
     async def _handle_method(self, request: web.Request) -> web.StreamResponse:
+        other = self._served_by(request)
+        if other is not None:
+            return await other._handle_method(request)
         rejected = self._check_token(request.match_info["token"])
         if rejected is not None:
             return rejected
@@ -519,6 +550,9 @@ class TelegramEmulator:
         return None
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        other = self._served_by(request)
+        if other is not None:
+            return await other._handle_file(request)
         rejected = self._check_token(request.match_info["token"])
         if rejected is not None:
             return rejected

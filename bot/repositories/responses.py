@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, u
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.bot_id import current_bot_id
 from bot.db.models import (
     Answer,
     AnswerChange,
@@ -396,6 +397,7 @@ async def claim_update(
     handled by a transaction that then commits: the insert waits for it).
 
     With `user_id` the Telegram id is looked up in the same statement (one round trip).
+    The claim is the current bot's (`bot.db.bot_id`): update ids are numbered per bot.
     """
     sender: Any = telegram_id
     if user_id is not None:
@@ -404,8 +406,11 @@ async def claim_update(
         )
     statement = (
         _insert_for(session)(ProcessedUpdate)
-        .values(update_id=update_id, telegram_id=sender, processed_at=utcnow())
-        .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
+        .values(bot_id=current_bot_id(), update_id=update_id, telegram_id=sender,
+                processed_at=utcnow())
+        .on_conflict_do_nothing(
+            index_elements=[ProcessedUpdate.bot_id, ProcessedUpdate.update_id]
+        )
     )
     if session.get_bind().dialect.name == "sqlite":
         # SQLite's rowcount of this INSERT is exactly 0 or 1 (one round trip less than
@@ -495,6 +500,7 @@ def _upsert_answer(insert_for: Any) -> Any:
             "answered_at": statement.excluded.answered_at,
             "answered_by": statement.excluded.answered_by,
             "update_id": statement.excluded.update_id,
+            "bot_id": statement.excluded.bot_id,
         },
     )
 
@@ -516,6 +522,7 @@ async def upsert_answers(
 ) -> None:
     """Insert or replace answers (one row per response and question), with who and when."""
     now = utcnow()
+    bot_id = current_bot_id() if update_id is not None else None
     rows = [
         {
             "response_id": response_id,
@@ -524,6 +531,7 @@ async def upsert_answers(
             "answered_at": now,
             "answered_by": user_id,
             "update_id": update_id,
+            "bot_id": bot_id,
         }
         for w in writes
     ]

@@ -287,7 +287,7 @@ async def _update_changed(
             if question not in old or old[question] != value:
                 upserts.append({"response_id": own.response_id, "question": question,
                                 "value": value, "answered_at": now, "answered_by": admin_id,
-                                "update_id": None})
+                                "update_id": None, "bot_id": None})
                 changes.append({"response_id": own.response_id, "question": question,
                                 "old_value": old.get(question), "new_value": value,
                                 "changed_by": admin_id, "changed_at": now, "reason": reason})
@@ -302,7 +302,8 @@ async def _update_changed(
         statement = statement.on_conflict_do_update(
             index_elements=[Answer.response_id, Answer.question],
             set_={name: getattr(statement.excluded, name)
-                  for name in ("value", "answered_at", "answered_by", "update_id")},
+                  for name in ("value", "answered_at", "answered_by", "update_id",
+                               "bot_id")},
         )
         await session.execute(statement, upserts)
     if removed:

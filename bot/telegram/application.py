@@ -17,6 +17,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import HTTPXRequest
 
 from bot.alerts.jobs import register_alert_jobs
+from bot.db.bot_id import bot_id_of
 from bot.db.database import Database
 from bot.instrument_source import configured_instrument
 from bot.settings import Settings
@@ -94,16 +95,20 @@ def _bot(settings: Settings, token: str, overall_max_rate: float) -> IkkBot:
     )
 
 
-def build_shell(settings: Settings, *, overall_max_rate: float = 30.0) -> BotApplication:
+def build_shell(
+    settings: Settings, *, overall_max_rate: float = 30.0, token: str | None = None
+) -> BotApplication:
     """The application without any handler: bot, requests, rate limiter, defaults, per-user
     processor and log masking. `build_application` adds the IKK handlers; the chat benchmark
-    adds a trivial echo to the very same shell for its baseline."""
-    token = require_token(settings)
+    adds a trivial echo to the very same shell for its baseline. `token` (one of several bots,
+    `bot.bot_tokens`) overrides TELEGRAM_BOT_TOKEN."""
+    token = token or require_token(settings)
     install_log_masking([token])
+    processor = PerUserSequentialProcessor(MAX_CONCURRENT_UPDATES, bot_id=bot_id_of(token))
     application: BotApplication = (
         ApplicationBuilder()
         .bot(_bot(settings, token, overall_max_rate))
-        .concurrent_updates(PerUserSequentialProcessor(MAX_CONCURRENT_UPDATES))
+        .concurrent_updates(processor)
         .build()
     )
     return application
@@ -115,6 +120,8 @@ def build_application(
     *,
     instrument: Instrument | None = None,
     overall_max_rate: float = 30.0,
+    token: str | None = None,
+    alerts: bool = True,
 ) -> BotApplication:
     """The bot for `settings` on `database`, asking new families with `instrument`
     (default: the instrument shipped with ikk-bot).
@@ -129,7 +136,7 @@ def build_application(
         database=database,
         instrument=instrument or configured_instrument(settings),
     )
-    application = build_shell(settings, overall_max_rate=overall_max_rate)
+    application = build_shell(settings, overall_max_rate=overall_max_rate, token=token)
     application.post_init = _post_init
     application.bot_data[DEPS_KEY] = deps
     application.add_handler(gate_handler(deps), group=-1)
@@ -150,7 +157,8 @@ def build_application(
             name="prune-processed-updates",
             job_kwargs={"misfire_grace_time": 3600, "coalesce": True},
         )
-    register_alert_jobs(application, deps)
+    if alerts:  # several bots in one process: one of them sends every bot's alerts
+        register_alert_jobs(application, deps)
     return application
 
 

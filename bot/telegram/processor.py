@@ -16,6 +16,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.db.bot_id import NO_BOT, serving_bot
+
 __all__ = ["PerUserSequentialProcessor", "update_key"]
 
 
@@ -36,15 +38,23 @@ class PerUserSequentialProcessor(BaseUpdateProcessor):
     PTB creates one task per update in arrival order; each task takes its user's lock before its
     first suspension point, and `asyncio.Lock` wakes waiters first in, first out, so a user's
     updates run in the order Telegram sent them.
+
+    Each update runs as `bot_id`'s (`bot.db.bot_id`): update ids are numbered per bot, so its
+    claim is keyed by the bot too.
     """
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(self, max_concurrent_updates: int = 256, *, bot_id: int = NO_BOT) -> None:
         super().__init__(max_concurrent_updates)
+        self.bot_id = bot_id
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
         self._newest: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        with serving_bot(self.bot_id):
+            await self._in_order(update, coroutine)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = update_key(update)
         if key is None:
             await coroutine

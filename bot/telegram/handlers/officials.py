@@ -26,6 +26,7 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
+from bot.bot_tokens import username_for_area
 from bot.reporting.chart import render_area_chart, warm_chart_frame
 from bot.services import official
 from bot.services.official import Answer
@@ -290,7 +291,10 @@ class Officials:
         if answer.value is None or answer.area is None:
             await self._not_shown(update, context, answer, Action.INVITE)
             return
-        username = context.bot.username or self.settings.bot_username
+        username = (  # several bots: the link opens the bot of the invite's area
+            username_for_area(context, answer.area.code)
+            or context.bot.username or self.settings.bot_username
+        )
         await self._send(
             update, context,
             official_texts.invite_message(answer.value, answer.area, username,
