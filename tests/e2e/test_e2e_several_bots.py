@@ -24,6 +24,7 @@ from bot.repositories.invites import create_invite
 from bot.repositories.scope import Scope
 from bot.services.context import ServiceContext
 from bot.settings import Settings
+from bot.telegram import texts
 from tests.bot.alerts.conftest import seed_village
 from tests.e2e.conftest import SEPAPAH
 from tests.e2e.kader_steps import FAMILY_A, act, current_question, give
@@ -134,6 +135,22 @@ async def test_a_kader_writing_to_the_other_bot_is_sent_to_hers_and_nothing_else
     assert "@ikk_kotabaru_bot" in replies[0] and "https://t.me/ikk_kotabaru_bot" in replies[0]
     assert [c.method for c in two_bots.banjar.calls(since=since)] == ["sendMessage"]
     assert await answered_by_bot(two_bots.database, 1001) == set()
+
+
+async def test_in_a_group_the_other_bot_gives_its_usual_hint_not_the_pointer_to_her_bot(
+    two_bots: TwoBots,
+) -> None:
+    await two_bots.register(two_bots.kotabaru, 1001, Role.KADER, SEPAPAH)
+    in_group = two_bots.banjar.user(1001)
+    group = -100_555
+
+    await in_group.send_in_group("halo semua", group)
+    await in_group.send_in_group("/survei@ikk_banjar_bot", group)
+    await two_bots.banjar.wait_idle(quiet=0.2)
+
+    said = [m.text or "" for m in two_bots.banjar.messages(group)]
+    assert said == [texts.PRIVATE_ONLY]  # a group sees no one's bot or area
+    assert not any("ikk_kotabaru_bot" in text for text in said)
 
 
 async def test_an_invite_for_the_other_kabupaten_opens_the_other_bot(two_bots: TwoBots) -> None:
