@@ -149,8 +149,8 @@ class AlertWorld:
         """An alert service (a "process") on this world's database, clock and fake Telegram."""
         sender = overrides.pop("sender", self.sender)
 
-        def factory() -> _SenderContext:
-            return _SenderContext(sender)  # type: ignore[arg-type]
+        def factory() -> OpenedSender:
+            return OpenedSender(sender)  # type: ignore[arg-type]
 
         values: dict[str, object] = {
             "ctx": self.ctx,
@@ -163,7 +163,9 @@ class AlertWorld:
         return AlertService(**values)  # type: ignore[arg-type]
 
 
-class _SenderContext:
+class OpenedSender:
+    """A fake sender as the context manager the alert service opens per run."""
+
     def __init__(self, sender: FakeSender) -> None:
         self.sender = sender
 

@@ -19,6 +19,7 @@ from tests.bot.alerts.conftest import (
     SEPAPAH,
     AlertWorld,
     FakeSender,
+    OpenedSender,
     alert_settings,
     chat,
     deliveries,
@@ -32,17 +33,6 @@ RED_SEPAPAH = {"KF1": (20, 40)}
 RED_BATAKAN = {"KF2": (10, 40)}
 
 
-class _Opened:
-    def __init__(self, sender: FakeSender) -> None:
-        self.sender = sender
-
-    async def __aenter__(self) -> FakeSender:
-        return self.sender
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
 def service(
     world: AlertWorld, telegram: dict[int, FakeSender], **overrides: object
 ) -> AlertService:
@@ -53,7 +43,7 @@ def service(
             telegram_bot_tokens=f"63.01={TANAH_LAUT_BOT},63.02={KOTABARU_BOT}",
             telegram_bot_token=MAIN_BOT,
         ),
-        "bot_sender_factory": lambda bot: _Opened(telegram[bot.bot_id]),  # type: ignore[misc]
+        "bot_sender_factory": lambda bot: OpenedSender(telegram[bot.bot_id]),  # type: ignore[misc]
         "clock": world.clock,
         "policy": FAST,
     }
