@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.db.database import Database
 from bot.db.engine import create_engine, create_session_factory
-from bot.db.models import Role
+from bot.db.models import Answer, Role
 from bot.emulator import EmulatedUser, TelegramEmulator
 from bot.repositories.areas import load_demo_areas
 from bot.repositories.invites import create_invite
@@ -179,3 +180,9 @@ async def harness(
     assert not emulator.state.internal_errors, emulator.state.internal_errors
     unanswered = [q for q in emulator.state.queries.values() if not q.answered]
     assert not unanswered, f"callback queries left spinning: {unanswered}"
+
+
+async def stored_answers(harness: BotHarness) -> dict[str, str | None]:
+    """Every stored answer, question → value (for tests with one family)."""
+    async with harness.database.session_factory() as session:
+        return dict((await session.execute(select(Answer.question, Answer.value))).all())

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import event, select
 
-from bot.db.models import Answer, Response
+from bot.db.models import Response
 from bot.services import messages
-from tests.e2e.conftest import BotHarness
+from tests.e2e.conftest import BotHarness, stored_answers
 from tests.e2e.kader_steps import (
     FAMILY_A,
     act,
@@ -53,11 +53,6 @@ def transactions(harness: BotHarness) -> Iterator[list[list[str]]]:
         event.remove(engine, "begin", on_begin)
         event.remove(engine, "before_cursor_execute", on_statement)
         begun[:] = [t for t in begun if not any("alert_" in s for s in t)]
-
-
-async def stored_answers(harness: BotHarness) -> dict[str, str | None]:
-    async with harness.database.session_factory() as session:
-        return dict((await session.execute(select(Answer.question, Answer.value))).all())
 
 
 async def test_each_tapped_answer_costs_one_database_transaction(harness: BotHarness) -> None:

@@ -10,21 +10,13 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
-
-from bot.db.models import Answer
 from bot.emulator import ChatMessage, EmulatedUser, Fault
 from bot.services import messages
 from bot.telegram import texts
-from tests.e2e.conftest import BotHarness
+from tests.e2e.conftest import BotHarness, stored_answers
 from tests.e2e.kader_steps import FAMILY_A, act, answer_until, current_question, question_on
 
 TELEGRAM_DOWN = ["sendMessage", "editMessageText", "editMessageReplyMarkup"]
-
-
-async def stored_answers(harness: BotHarness) -> dict[str, str | None]:
-    async with harness.database.session_factory() as session:
-        return dict((await session.execute(select(Answer.question, Answer.value))).all())
 
 
 async def at_pasangan(harness: BotHarness) -> tuple[EmulatedUser, ChatMessage]:

@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Answer, AnswerChange, Family, Response, ResponseStatus
+from bot.db.models import AnswerChange, Family, Response, ResponseStatus
 from bot.emulator import ChatMessage, EmulatedUser
-from tests.e2e.conftest import SEPAPAH, SUNGAI_BETUNG, BotHarness
+from tests.e2e.conftest import SEPAPAH, SUNGAI_BETUNG, BotHarness, stored_answers
 from tests.e2e.kader_steps import (
     EXPECTED_SCORES,
     FAMILY_A,
@@ -38,12 +38,6 @@ async def stored_scores(harness: BotHarness) -> dict[str, float | None]:
             for head, score, status in rows.all()
             if status is ResponseStatus.SUBMITTED
         }
-
-
-async def stored_answers(harness: BotHarness) -> dict[str, str | None]:
-    async with harness.database.session_factory() as session:
-        rows = await session.execute(select(Answer.question, Answer.value))
-        return dict(rows.all())
 
 
 async def test_the_worked_example_families_entered_by_a_kader_score_as_the_spec_says(

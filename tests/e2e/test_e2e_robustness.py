@@ -16,13 +16,8 @@ from bot.db.models import Answer, AppUser, Role
 from bot.emulator import EmulatedUser, Fault
 from bot.telegram import texts
 from bot.telegram.callback_data import CallbackData, Kind, decode
-from tests.e2e.conftest import KECAMATAN_SAMPANAHAN, BotHarness
+from tests.e2e.conftest import KECAMATAN_SAMPANAHAN, BotHarness, stored_answers
 from tests.e2e.kader_steps import FAMILY_A, act, answer_until, current_question, give
-
-
-async def stored_answers(harness: BotHarness) -> dict[str, str | None]:
-    async with harness.database.session_factory() as session:
-        return dict((await session.execute(select(Answer.question, Answer.value))).all())
 
 
 async def started(harness: BotHarness, stop_before: str = "P_PASANGAN") -> EmulatedUser:
