@@ -25,7 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from bot.db.types import StrEnumType, UTCDateTime, utcnow
 from ikk_core.areas import AreaLevel
@@ -341,7 +341,31 @@ class FamilyScore(Base):
     instrument_version: Mapped[str] = mapped_column(String(32))
 
 
-class VillageIndicatorCount(Base):
+class _IndicatorCounts:
+    """Columns of a per-village count table: submitted families of one village and period,
+    per indicator and scoring instrument; the CHECK stops a bookkeeping error from going
+    unnoticed."""
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls) -> tuple[CheckConstraint]:
+        return (CheckConstraint(
+            "met >= 0 AND met <= applicable AND applicable <= families", name="counts_consistent"
+        ),)
+
+    village_code: Mapped[str] = mapped_column(
+        String(16), ForeignKey("area.code"), primary_key=True
+    )
+    period: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(32), primary_key=True)
+    instrument_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instrument_version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    families: Mapped[int] = mapped_column(Integer, default=0)
+    met: Mapped[int] = mapped_column(Integer, default=0)
+    applicable: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VillageIndicatorCount(_IndicatorCounts, Base):
     """Submitted families of one village and period, per indicator and scoring instrument:
     how many were scored, how many met it, how many it applied to.
 
@@ -351,46 +375,14 @@ class VillageIndicatorCount(Base):
     """
 
     __tablename__ = "village_indicator_count"
-    __table_args__ = (
-        CheckConstraint(
-            "met >= 0 AND met <= applicable AND applicable <= families", name="counts_consistent"
-        ),
-    )
-
-    village_code: Mapped[str] = mapped_column(
-        String(16), ForeignKey("area.code"), primary_key=True
-    )
-    period: Mapped[int] = mapped_column(Integer, primary_key=True)
-    indicator: Mapped[str] = mapped_column(String(32), primary_key=True)
-    instrument_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    instrument_version: Mapped[str] = mapped_column(String(32), primary_key=True)
-    families: Mapped[int] = mapped_column(Integer, default=0)
-    met: Mapped[int] = mapped_column(Integer, default=0)
-    applicable: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class VerifiedIndicatorCount(Base):
+class VerifiedIndicatorCount(_IndicatorCounts, Base):
     """The same counts as `VillageIndicatorCount`, over the families a supervisor verified
     ("terverifikasi saja"). Kept in step by `bot.repositories.scores.rewrite_scores` (scores of a
     verified family change) and by every review change into or out of "terverifikasi"."""
 
     __tablename__ = "verified_indicator_count"
-    __table_args__ = (
-        CheckConstraint(
-            "met >= 0 AND met <= applicable AND applicable <= families", name="counts_consistent"
-        ),
-    )
-
-    village_code: Mapped[str] = mapped_column(
-        String(16), ForeignKey("area.code"), primary_key=True
-    )
-    period: Mapped[int] = mapped_column(Integer, primary_key=True)
-    indicator: Mapped[str] = mapped_column(String(32), primary_key=True)
-    instrument_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    instrument_version: Mapped[str] = mapped_column(String(32), primary_key=True)
-    families: Mapped[int] = mapped_column(Integer, default=0)
-    met: Mapped[int] = mapped_column(Integer, default=0)
-    applicable: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ProcessedUpdate(Base):
