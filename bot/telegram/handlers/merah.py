@@ -18,10 +18,14 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.services.red_villages import RedAnswer, red_villages
 from bot.telegram import texts
-from bot.telegram.chat_state import Account, account_of, forget_account
+from bot.telegram.chat_state import forget_account
 from bot.telegram.deps import Deps
-from bot.telegram.handlers.common import answer_query, is_not_modified
-from bot.telegram.idempotency import claim_update
+from bot.telegram.handlers.common import (
+    answer_query,
+    claimed_account,
+    command_argument,
+    is_not_modified,
+)
 from bot.telegram.red_texts import PREFIX, decode_button, red_messages, refusal
 
 __all__ = ["BUTTON_PATTERN", "merah_handlers"]
@@ -30,12 +34,6 @@ log = logging.getLogger(__name__)
 
 Handlers = list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]
 BUTTON_PATTERN: Final = re.compile(rf"^{PREFIX}:")
-
-
-def _typed(message: Message | None) -> str:
-    """What follows the command ("/merah@bot KSP1 Sampanahan" → "KSP1 Sampanahan")."""
-    parts = ((message.text if message is not None else None) or "").split(maxsplit=1)
-    return parts[1].strip() if len(parts) > 1 else ""
 
 
 class Merah:
@@ -61,25 +59,12 @@ class Merah:
         await context.bot.send_message(chat.id, shown.text, reply_markup=shown.markup,
                                        disable_web_page_preview=True)
 
-    async def _account(self, update: Update, context: ContextTypes.DEFAULT_TYPE
-                       ) -> Account | None:
-        """Claim the update and find the registered person; None for a redelivery or a
-        stranger (who is told how to get access)."""
-        user, chat = update.effective_user, update.effective_chat
-        if user is None or not await claim_update(
-            self.deps.session_factory, update.update_id, user.id
-        ):
-            return None
-        account = await account_of(self.deps.session_factory, context, user.id)
-        if account is None and chat is not None:
-            await context.bot.send_message(chat.id, texts.ACCESS)
-        return account
-
     async def command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        account = await self._account(update, context)
+        account = await claimed_account(self.deps.session_factory, update, context)
         if account is None:
             return
-        answer = await red_villages(self.deps.services, account.user_id, _typed(update.message))
+        answer = await red_villages(self.deps.services, account.user_id,
+                                    command_argument(update.message))
         await self._send(update, context, answer)
 
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -90,10 +75,10 @@ class Merah:
         if decoded is None:
             await answer_query(query, texts.BUTTON_EXPIRED)
             return
-        await answer_query(query)
-        account = await self._account(update, context)
+        account = await claimed_account(self.deps.session_factory, update, context)
         if account is None:
             return
+        await answer_query(query)
         await self._close(query.message)
         indicator, code, period = decoded
         answer = await red_villages(self.deps.services, account.user_id, code=code,

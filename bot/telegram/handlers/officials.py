@@ -33,10 +33,14 @@ from bot.services.official import Answer
 from bot.services.reports import AreaReport
 from bot.services.verified_figures import split_verified
 from bot.telegram import official_texts, texts
-from bot.telegram.chat_state import Account, account_of, forget_account
+from bot.telegram.chat_state import Account, forget_account
 from bot.telegram.deps import Deps
-from bot.telegram.handlers.common import answer_query, is_not_modified
-from bot.telegram.idempotency import claim_update
+from bot.telegram.handlers.common import (
+    answer_query,
+    claimed_account,
+    command_argument,
+    is_not_modified,
+)
 from bot.telegram.official_buttons import PATTERN, Action, Source, decode
 from bot.telegram.period_texts import bad_period_message
 from bot.telegram.report_text import chart_caption, report_messages
@@ -82,13 +86,6 @@ async def chat_action(
                 await task
 
 
-def _typed(message: Message | None) -> str:
-    """What follows the command ("/ikk@bot Sampanahan 2024" → "Sampanahan 2024")."""
-    text = message.text if message is not None else None
-    parts = (text or "").split(maxsplit=1)
-    return parts[1].strip() if len(parts) > 1 else ""
-
-
 class Officials:
     """The handlers, bound to the application's dependencies."""
 
@@ -101,21 +98,8 @@ class Officials:
     # -- shared steps ----------------------------------------------------------------------
 
     async def _account(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> Account | None:
-        """Claim the update and find the registered person; None when there is nothing (more)
-        to do: a redelivery, or a stranger (who is told how to get access)."""
-        user = update.effective_user
-        if user is None or not await claim_update(
-            self.deps.session_factory, update.update_id, user.id
-        ):
-            if update.callback_query is not None:
-                await answer_query(update.callback_query)
-            return None
-        account = await account_of(self.deps.session_factory, context, user.id)
-        if account is None:
-            if update.callback_query is not None:
-                await answer_query(update.callback_query)
-            await self._send(update, context, texts.ACCESS)
-        return account
+        """Claim the update and find the registered person (`claimed_account`)."""
+        return await claimed_account(self.deps.session_factory, update, context)
 
     async def _send(
         self,
@@ -306,23 +290,24 @@ class Officials:
     async def ikk_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         account = await self._account(update, context)
         if account is not None:
-            query, verified_only = split_verified(_typed(update.message))  # "... terverifikasi"
+            # "/ikk Sampanahan terverifikasi": verified families only
+            query, verified_only = split_verified(command_argument(update.message))
             await self.report(update, context, account, query=query, verified_only=verified_only)
 
     async def ekspor_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         account = await self._account(update, context)
         if account is not None:
-            await self.export(update, context, account, query=_typed(update.message))
+            await self.export(update, context, account, query=command_argument(update.message))
 
     async def progres_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         account = await self._account(update, context)
         if account is not None:
-            await self.progress(update, context, account, query=_typed(update.message))
+            await self.progress(update, context, account, query=command_argument(update.message))
 
     async def undang_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         account = await self._account(update, context)
         if account is not None:
-            await self.invite(update, context, account, query=_typed(update.message))
+            await self.invite(update, context, account, query=command_argument(update.message))
 
     # -- buttons ---------------------------------------------------------------------------
 

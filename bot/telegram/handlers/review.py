@@ -30,10 +30,9 @@ from bot.repositories.reviews import REVIEWER_ROLES, ReviewError, ReviewStale
 from bot.repositories.scope import OutOfScope
 from bot.services import family_review
 from bot.telegram import review_texts, texts
-from bot.telegram.chat_state import Account, account_of
+from bot.telegram.chat_state import Account
 from bot.telegram.deps import Deps
-from bot.telegram.handlers.common import answer_query, send
-from bot.telegram.idempotency import claim_update
+from bot.telegram.handlers.common import answer_query, claimed_account, send
 from bot.telegram.render import Rendered
 from bot.telegram.review_texts import ReviewAction
 
@@ -82,20 +81,11 @@ class Review:
         self, update: Update, context: ContextTypes.DEFAULT_TYPE
     ) -> Account | None:
         """The reviewer behind a new update; None after a redelivery or a refusal."""
-        user = update.effective_user
-        query = update.callback_query
-        if user is None or not await claim_update(
-            self.deps.session_factory, update.update_id, user.id
-        ):
-            if query is not None:
-                await answer_query(query)
-            return None
-        account = await account_of(self.deps.session_factory, context, user.id)
-        if query is not None:
-            await answer_query(query)
+        account = await claimed_account(self.deps.session_factory, update, context)
         if account is None:
-            await send(update, context, texts.ACCESS)
             return None
+        if update.callback_query is not None:
+            await answer_query(update.callback_query)
         if account.role not in REVIEWER_ROLES:
             await send(update, context, review_texts.NOT_A_REVIEWER)
             return None
