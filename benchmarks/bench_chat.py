@@ -19,10 +19,12 @@ Measured per answer: the time from the update being offered to the bot (queued i
 emulator) until the bot's reply (the live card edited to the next question after a tap, a new
 card after a typed answer) reaches the emulator. Printed: answers per second over the whole
 run, p50/p95/p99 of that time, and "panggilan API per jawaban": the Bot API calls Telegram
-caps (everything in the chat; answering a button is not capped) per answer. The baseline is
-the same bot shell (`build_shell`: same requests, processor, rate limiter) with one handler that
-echoes text, driven the same way with the same number of messages; the ratio says what the
-questionnaire (database transaction, engine, rendering, edit of the previous question) costs.
+caps (everything in the chat; answering a button is not capped) per answer. The baselines are
+the same bot shell (`build_shell`: same requests, processor, rate limiter) driven the same way
+with the same number of actions: "echo text" echoes each text (one sendMessage), "echo tapped"
+answers each tap on a card and edits the card (answerCallbackQuery + editMessageText, the two
+calls a tapped answer must make). Printed: bot CPU per answer as a ratio to each; the second
+says what the questionnaire's own work (database transaction, engine, rendering) costs.
 
 With --mode webhook the bot runs as `ikk-bot run --webhook-url` does (`WebhookServer`, the
 Updater idle) and the emulator POSTs each update with the secret over up to 40 connections at
@@ -73,14 +75,15 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pydantic import SecretStr
-from telegram import Update
-from telegram.ext import ContextTypes, MessageHandler, filters
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from bot.bot_tokens import BotDirectory, configured_bots
 from bot.db.database import Database
@@ -259,9 +262,14 @@ class Run:
     def percentile(self, p: float) -> float:
         return percentile_ms(self.latencies, p)
 
+    @property
+    def cpu_per_answer(self) -> float:
+        """Bot CPU milliseconds per answer."""
+        return self.bot_cpu / self.answers * 1000 if self.answers else float("nan")
+
     def line(self) -> str:
         failed = f", {len(self.failures)} failed" if self.failures else ""
-        cpu = self.bot_cpu / self.answers * 1000 if self.answers else float("nan")
+        cpu = self.cpu_per_answer
         per_answer = f"{self.calls_per_answer:4.2f}" if self.answer_calls else "   –"
         return (
             f"{self.name:<28} {self.answers:>6} answers in {self.seconds:6.2f} s = "
@@ -303,84 +311,108 @@ async def bot_process(mode: str, transport: str, api_url: str, database_url: str
     )
     rate = 30.0 if mode.endswith("+cap") else 0.0
     engine = create_engine(database_url)
-    tokens = int(os.environ.get(TOKENS_ENV, "1"))
-    if tokens > 1:
-        if transport != "polling" or mode.startswith("echo"):
-            raise SystemExit("--tokens needs --open-loop in polling mode")
-        await serve_tokens(settings, engine, tokens, rate)
-        return
-    if mode.startswith("echo"):
-        app = build_shell(settings, overall_max_rate=rate)
-
-        async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            assert update.effective_message is not None
-            await update.effective_message.reply_text(update.effective_message.text or "")
-
-        app.add_handler(MessageHandler(filters.TEXT, echo))
-    else:
-        database = Database(engine, create_session_factory(engine))
-        app = build_application(settings, database, overall_max_rate=rate)
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     try:
-        async with app:
-            assert app.updater is not None
-            server: WebhookServer | None = None
-            if transport == "polling":
-                await app.updater.start_polling(poll_interval=0, timeout=1)
-                await app.start()
-            else:
-                port = int(transport.rsplit(":", 1)[1].split("/", 1)[0])
-                options = WebhookOptions(url=transport, secret_token=WEBHOOK_SECRET, port=port)
-                server = WebhookServer(app, options,
-                                       database_check=lambda: database_reachable(engine))
-                await server.start()
-                await app.start()
-                await server.register()
-            print(f"bot-rss-start {memory_mb('VmRSS'):.1f}", flush=True)
-            began = time.process_time()
-            await stop.wait()
-            print(f"bot-cpu {time.process_time() - began:.6f}", flush=True)
-            print(f"bot-rss-peak {memory_mb('VmHWM'):.1f}", flush=True)
-            if server is not None:
-                await server.stop()
-            else:
-                await app.updater.stop()
-            await app.stop()
+        async with Database.serving(engine) as database:
+            await serve_bot(settings, database, mode, transport, rate)
     finally:
         await engine.dispose()
 
 
-async def serve_tokens(settings: Settings, engine: Any, tokens: int, rate: float) -> None:
+async def serve_bot(settings: Settings, database: Database, mode: str, transport: str,
+                    rate: float) -> None:
+    """The bot process's life: start, print its RSS, wait for SIGTERM, print CPU and peak."""
+    engine = database.engine
+    tokens = int(os.environ.get(TOKENS_ENV, "1"))
+    if tokens > 1:
+        if transport != "polling" or mode.startswith("echo"):
+            raise SystemExit("--tokens needs --open-loop in polling mode")
+        await serve_tokens(settings, database, tokens, rate)
+        return
+    if mode.startswith("echo"):
+        app = build_shell(settings, overall_max_rate=rate)
+        add_echo_handlers(app, tapped=mode.startswith("echo-tap"))
+    else:
+        app = build_application(settings, database, overall_max_rate=rate)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with app:
+        assert app.updater is not None
+        server: WebhookServer | None = None
+        if transport == "polling":
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            await app.start()
+        else:
+            port = int(transport.rsplit(":", 1)[1].split("/", 1)[0])
+            options = WebhookOptions(url=transport, secret_token=WEBHOOK_SECRET, port=port)
+            server = WebhookServer(app, options,
+                                   database_check=lambda: database_reachable(engine))
+            await server.start()
+            await app.start()
+            await server.register()
+        print(f"bot-rss-start {memory_mb('VmRSS'):.1f}", flush=True)
+        began = time.process_time()
+        await stop.wait()
+        print(f"bot-cpu {time.process_time() - began:.6f}", flush=True)
+        print(f"bot-rss-peak {memory_mb('VmHWM'):.1f}", flush=True)
+        if server is not None:
+            await server.stop()
+        else:
+            await app.updater.stop()
+        await app.stop()
+
+
+ECHO_BUTTONS = InlineKeyboardMarkup([[InlineKeyboardButton("Ya", callback_data="ya"),
+                                      InlineKeyboardButton("Tidak", callback_data="tidak")]])
+
+
+def add_echo_handlers(app: Application[Any, Any, Any, Any, Any, Any], *, tapped: bool) -> None:
+    """The baselines: echo a text (one sendMessage), or with `tapped` answer a tapped button
+    and edit its card (answerCallbackQuery + editMessageText: the calls a tapped answer needs,
+    with no database, engine or rendering)."""
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(
+            update.effective_message.text or "", reply_markup=ECHO_BUTTONS if tapped else None
+        )
+
+    async def tap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        await query.edit_message_text(f"✔ {query.data}", reply_markup=ECHO_BUTTONS)
+
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    if tapped:
+        app.add_handler(CallbackQueryHandler(tap))
+
+
+async def serve_tokens(settings: Settings, database: Database, tokens: int, rate: float) -> None:
     """The bot process with several tokens: one Application per token, as `ikk-bot run`."""
     settings = settings.model_copy(update={
         "telegram_bot_token": None,
         "telegram_bot_tokens": SecretStr(token_areas(tokens)),
     })
     bots = configured_bots(settings)
-    database = Database(engine, create_session_factory(engine))
     apps: list[BotApplication] = build_bot_set(settings, database, bots, BotDirectory(bots),
                                                overall_max_rate=rate)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    try:
-        async with contextlib.AsyncExitStack() as stack:
-            for app in apps:
-                await stack.enter_async_context(app)
-                assert app.updater is not None
-                await app.updater.start_polling(poll_interval=0, timeout=1)
-                await app.start()
-            print(f"bot-rss-start {memory_mb('VmRSS'):.1f}", flush=True)
-            began = time.process_time()
-            await stop.wait()
-            print(f"bot-cpu {time.process_time() - began:.6f}", flush=True)
-            print(f"bot-rss-peak {memory_mb('VmHWM'):.1f}", flush=True)
-            for app in apps:
-                assert app.updater is not None
-                await app.updater.stop()
-                await app.stop()
-    finally:
-        await engine.dispose()
+    async with contextlib.AsyncExitStack() as stack:
+        for app in apps:
+            await stack.enter_async_context(app)
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            await app.start()
+        print(f"bot-rss-start {memory_mb('VmRSS'):.1f}", flush=True)
+        began = time.process_time()
+        await stop.wait()
+        print(f"bot-cpu {time.process_time() - began:.6f}", flush=True)
+        print(f"bot-rss-peak {memory_mb('VmHWM'):.1f}", flush=True)
+        for app in apps:
+            assert app.updater is not None
+            await app.updater.stop()
+            await app.stop()
 
 
 def free_port() -> int:
@@ -540,23 +572,34 @@ async def run_questionnaire(
     return run
 
 
-async def run_echo(kader: int, per_user: int, rate_limit: bool, transport: str) -> Run:
-    run = Run(f"echo baseline, {transport}")
+async def run_echo(kader: int, per_user: int, rate_limit: bool, transport: str, *,
+                   tapped: bool = False) -> Run:
+    """The echo shell driven like the questionnaire: `per_user` texts per cadre, or with
+    `tapped` one text for a card and then `per_user` taps on it (only the taps measured)."""
+    run = Run(f"echo {'tapped' if tapped else 'text'}, {transport}")
     async with TelegramEmulator(webhook_connections=WEBHOOK_CONNECTIONS) as emulator:
         probe = ReplyProbe(emulator)
 
         async def everyone() -> None:
             async def user(n: int) -> None:
                 person = emulator.user(FIRST_USER + n, f"Kader{n}")
+                card: ChatMessage | None = None
+                if tapped:
+                    _, card = await probe.act(person, lambda: person.send("mulai"))
                 for i in range(per_user):
-                    seconds, _ = await probe.act(person, lambda i=i: person.send(f"pesan {i}"))  # type: ignore[misc]
+                    if card is not None:
+                        data = "ya" if i % 2 else "tidak"
+                        action = partial(person.tap_data, card.message_id, data)
+                    else:
+                        action = partial(person.send, f"pesan {i}")
+                    seconds, _ = await probe.act(person, action)
                     run.latencies.append(seconds)
 
             began = time.perf_counter()
             await asyncio.gather(*(user(n) for n in range(kader)))
             run.seconds = time.perf_counter() - began
 
-        mode = "echo+cap" if rate_limit else "echo"
+        mode = ("echo-tap" if tapped else "echo") + ("+cap" if rate_limit else "")
         await with_bot(emulator, mode, transport, "sqlite+aiosqlite:///:memory:", run, everyone())
         run.capped_calls = emulator.capped_calls()
         run.actions = run.answers
@@ -814,11 +857,17 @@ async def main(args: argparse.Namespace) -> int:
                 print(f"PostgreSQL skipped: {error}")
     per_user = round(statistics.mean(r.answers for r in runs) / args.kader) if runs else 30
     echo = await run_echo(args.kader, max(per_user, 1), args.rate_limit, args.mode)
-    print(echo.line())
+    print(echo.line(), flush=True)
+    echo_tap = await run_echo(args.kader, max(per_user, 1), args.rate_limit, args.mode,
+                              tapped=True)
+    print(echo_tap.line())
     print()
     for run in runs:
         print(f"{run.name}: {run.rate / echo.rate:.2f}× the echo's rate, "
-              f"p95 {run.percentile(95) / echo.percentile(95):.1f}× the echo's p95")
+              f"p95 {run.percentile(95) / echo.percentile(95):.1f}× the echo's p95; bot CPU "
+              f"per answer {run.cpu_per_answer / echo.cpu_per_answer:.1f}× the text echo's "
+              f"(one call), {run.cpu_per_answer / echo_tap.cpu_per_answer:.1f}× the tapped "
+              f"echo's (the same two calls as a tapped answer)")
         for failure in run.failures[:5]:
             print(f"  failure: {failure}")
     sqlite = next((r for r in runs if "SQLite" in r.name), None)
@@ -832,7 +881,9 @@ if __name__ == "__main__":
     if len(sys.argv) == 6 and sys.argv[1] == "--bot-process":
         if os.environ.get("BENCH_PROFILE"):
             import cProfile
-            cProfile.run("asyncio.run(bot_process(*sys.argv[2:]))", os.environ["BENCH_PROFILE"])
+            # One file per mode ("questionnaire", "echo"…), so the echo doesn't overwrite it.
+            cProfile.run("asyncio.run(bot_process(*sys.argv[2:]))",
+                         f"{os.environ['BENCH_PROFILE']}.{sys.argv[2]}")
         else:
             asyncio.run(bot_process(*sys.argv[2:]))
         sys.exit(0)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.engine import SessionFactory, create_engine, create_session_factory
+from bot.db.engine import SessionFactory, configure_sqlite, create_engine, create_session_factory
+from bot.db.inline_sqlite import create_inline_engine, is_sqlite_file
 from bot.db.migrate import ensure_database_ready
 from bot.settings import Settings, get_settings
 
@@ -21,6 +22,30 @@ class Database:
 
     engine: AsyncEngine
     session_factory: SessionFactory
+    short_writes: SessionFactory | None = None
+    """The bot's sessions for short write units (a tapped answer) on a SQLite file: statements
+    run on the event loop's thread (`bot.db.inline_sqlite`). None: use `session_factory`."""
+
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Every engine behind this database: `engine`, and the inline one of short writes."""
+        inline = self.short_writes.kw.get("bind") if self.short_writes is not None else None
+        return (self.engine,) if inline is None else (self.engine, inline)
+
+    @classmethod
+    @asynccontextmanager
+    async def serving(cls, engine: AsyncEngine) -> AsyncIterator[Database]:
+        """The database as the bot serves chats from it: on a SQLite file with a second,
+        inline engine for short writes (disposed on exit); otherwise just `engine`."""
+        url = engine.url.render_as_string(hide_password=False)
+        if not is_sqlite_file(url):
+            yield cls(engine, create_session_factory(engine))
+            return
+        inline = create_inline_engine(url, configure_sqlite)
+        try:
+            yield cls(engine, create_session_factory(engine), create_session_factory(inline))
+        finally:
+            await inline.dispose()
 
 
 @asynccontextmanager

@@ -28,6 +28,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 __all__ = [
     "READ_ONLY",
     "SessionFactory",
+    "configure_sqlite",
     "create_engine",
     "create_session_factory",
     "is_retryable_error",
@@ -67,11 +68,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine)
+        configure_sqlite(engine)
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def configure_sqlite(engine: AsyncEngine) -> None:
+    """Apply the recipe above (pragmas on connect, BEGIN IMMEDIATE unless READ_ONLY)."""
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Stop the driver's own implicit BEGIN: we emit BEGIN ourselves in the begin event.

@@ -18,6 +18,8 @@ it returns, so the bot replies only about what is stored. The rules:
   was ever submitted every change writes an audit row (old, new, who, when, why) and the family
   is re-scored in the same transaction; if the change opens required questions, the response
   becomes a draft again (its scores removed) until it is completed and submitted again.
+- These are short units (a few small statements): on a SQLite file they run on the event loop's
+  thread (`ServiceContext.write(..., short=True)`, `bot.db.inline_sqlite`).
 - When the head's name and the RT are both answered, a family with the same village, RT and
   normalised name in the period is reported as `duplicate` (the answer is stored all the same;
   the bot offers to open the other family or to continue as a different one).
@@ -131,7 +133,7 @@ async def record_answer(
         return await _record(session, ctx, opened, question, raw, expected_version, update_id,
                              confirmed)
 
-    return finish(ctx, await ctx.write(work))
+    return finish(ctx, await ctx.write(work, short=True))
 
 
 async def skip(
@@ -345,7 +347,7 @@ async def go_back(
         return Step("moved", dataclasses.replace(row, version=row.version + 1, cursor=target),
                     stored, lang)
 
-    return finish(ctx, await ctx.write(work))
+    return finish(ctx, await ctx.write(work, short=True))
 
 
 async def open_for_edit(
@@ -376,7 +378,7 @@ async def open_for_edit(
         return Step("moved", dataclasses.replace(row, version=row.version + 1, cursor=target),
                     stored, lang)
 
-    return finish(ctx, await ctx.write(work))
+    return finish(ctx, await ctx.write(work, short=True))
 
 
 async def current_position(
@@ -408,7 +410,7 @@ async def question_shown(
         return await mark_shown(session, response_id, version, message_id)
 
     try:
-        return await ctx.write(work)
+        return await ctx.write(work, short=True)
     except SQLAlchemyError:
         log.warning("could not store message %s as showing response %s", message_id,
                     response_id, exc_info=True)

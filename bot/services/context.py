@@ -7,6 +7,7 @@ services hold no global state and a test can run two instruments side by side.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,9 +16,10 @@ from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.db.engine import READ_ONLY, SessionFactory, run_in_transaction
+from bot.db.engine import READ_ONLY, SessionFactory, is_retryable_error, run_in_transaction
 from bot.instrument_source import configured_instrument
 from bot.settings import Settings
 from ikk_core.instrument import Instrument
@@ -25,6 +27,8 @@ from ikk_core.instrument import Instrument
 __all__ = ["Actor", "ServiceContext", "actor_id"]
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, tuple[asyncio.AbstractEventLoop, asyncio.Lock]]
 _WRITE_LOCKS = weakref.WeakKeyDictionary()
@@ -65,6 +69,8 @@ class ServiceContext:
     """Fewest applicable families behind an indicator a pejabat or kader sees (MIN_CELL)."""
     min_families: int = 10
     """Fewest submitted families behind an area IKK they see (MIN_FAMILIES)."""
+    short_writes: SessionFactory | None = None
+    """Sessions for `write(..., short=True)` (`Database.short_writes`); None: the usual ones."""
 
     @classmethod
     def create(
@@ -72,6 +78,7 @@ class ServiceContext:
         session_factory: SessionFactory,
         settings: Settings | None = None,
         instrument: Instrument | None = None,
+        short_writes: SessionFactory | None = None,
     ) -> ServiceContext:
         return cls(
             session_factory=session_factory,
@@ -79,6 +86,7 @@ class ServiceContext:
             timezone=settings.timezone if settings is not None else "Asia/Makassar",
             min_cell=settings.min_cell if settings is not None else 5,
             min_families=settings.min_families if settings is not None else 10,
+            short_writes=short_writes,
         )
 
     @property
@@ -91,7 +99,7 @@ class ServiceContext:
         moment = now or datetime.now(UTC)
         return moment.astimezone(self.tz).year
 
-    async def write(self, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async def write(self, fn: Callable[[AsyncSession], Awaitable[T]], *, short: bool = False) -> T:
         """Run `fn` as one write transaction, retried on lock errors, committed on return.
 
         On SQLite the process's writers take turns on an asyncio lock before BEGIN IMMEDIATE:
@@ -99,11 +107,23 @@ class ServiceContext:
         sleeps in growing steps (up to 100 ms) after the lock is free, so without the queue
         the file sits idle between transactions. Other processes are still held off by
         BEGIN IMMEDIATE and the busy timeout.
+
+        `short` (a few small statements, e.g. a tapped answer) runs on `short_writes` when set:
+        on the loop's thread, with no thread hand-offs. It holds the same queue, so only another
+        process can hold the file's lock then; the unit is then run again on the usual
+        sessions, which wait for that lock in their thread instead of on the loop.
         """
         lock = _sqlite_write_lock(self.session_factory)
         if lock is None:
             return await run_in_transaction(self.session_factory, fn)
         async with lock:
+            if short and self.short_writes is not None:
+                try:
+                    return await run_in_transaction(self.short_writes, fn, retries=0)
+                except DBAPIError as exc:
+                    if not is_retryable_error(exc):
+                        raise
+                    log.info("short write found the file locked by another process; waiting")
             return await run_in_transaction(self.session_factory, fn)
 
     async def read(self, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -28,4 +28,5 @@ class Deps:
     @property
     def services(self) -> ServiceContext:
         """What every service call takes: sessions, the instrument, the local time zone."""
-        return ServiceContext.create(self.session_factory, self.settings, self.instrument)
+        return ServiceContext.create(self.session_factory, self.settings, self.instrument,
+                                     short_writes=self.database.short_writes)

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db.database import Database
-from bot.db.engine import create_engine, create_session_factory
+from bot.db.engine import create_engine
 from bot.db.models import Answer, Role
 from bot.emulator import EmulatedUser, TelegramEmulator
 from bot.repositories.areas import load_demo_areas
@@ -139,11 +139,11 @@ class BotHarness:
 async def e2e_database(migrated_database_url: str) -> AsyncIterator[Database]:
     """A migrated database (SQLite or PostgreSQL) with the demo areas of Kotabaru."""
     engine = create_engine(migrated_database_url)
-    database = Database(engine=engine, session_factory=create_session_factory(engine))
-    async with database.session_factory() as session, session.begin():
-        await load_demo_areas(session)
     try:
-        yield database
+        async with Database.serving(engine) as database:
+            async with database.session_factory() as session, session.begin():
+                await load_demo_areas(session)
+            yield database
     finally:
         await engine.dispose()
 

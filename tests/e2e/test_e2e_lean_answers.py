@@ -35,7 +35,7 @@ def transactions(harness: BotHarness) -> Iterator[list[list[str]]]:
     jobs' background sweeps (they run on their own schedule, not per answer)."""
     begun: list[list[str]] = []
     current: dict[int, list[str]] = {}
-    engine = harness.database.engine.sync_engine
+    engines = [engine.sync_engine for engine in harness.database.engines]
 
     def on_begin(connection: Any) -> None:
         statements: list[str] = []
@@ -45,13 +45,15 @@ def transactions(harness: BotHarness) -> Iterator[list[list[str]]]:
     def on_statement(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
         current.setdefault(id(connection), []).append(statement)
 
-    event.listen(engine, "begin", on_begin)
-    event.listen(engine, "before_cursor_execute", on_statement)
+    for engine in engines:
+        event.listen(engine, "begin", on_begin)
+        event.listen(engine, "before_cursor_execute", on_statement)
     try:
         yield begun
     finally:
-        event.remove(engine, "begin", on_begin)
-        event.remove(engine, "before_cursor_execute", on_statement)
+        for engine in engines:
+            event.remove(engine, "begin", on_begin)
+            event.remove(engine, "before_cursor_execute", on_statement)
         begun[:] = [t for t in begun if not any("alert_" in s for s in t)]
 
 

@@ -233,18 +233,22 @@ class Outage:
     """Makes the database unreachable: pooled connections are closed and every new connection
     is refused by the driver, as when the server is down or the disk is gone."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, engines: tuple[AsyncEngine, ...]) -> None:
+        self.engines = engines
         self.down = False
-        event.listen(engine.sync_engine, "do_connect", self._connect)
+        for engine in engines:  # the pool's connect event: the inline engine has its own creator
+            event.listen(engine.sync_engine, "connect", self._connected)
 
-    def _connect(self, dialect: Any, record: Any, cargs: Any, cparams: Any) -> None:
+    def _connected(self, dbapi_connection: Any, record: Any) -> None:
         if self.down:
-            raise dialect.loaded_dbapi.OperationalError("connection refused (outage)")
+            raise self.engines[0].dialect.loaded_dbapi.OperationalError(
+                "connection refused (outage)"
+            )
 
     async def begin(self) -> None:
         self.down = True
-        await self.engine.dispose()
+        for engine in self.engines:
+            await engine.dispose()
 
     def end(self) -> None:
         self.down = False
@@ -257,7 +261,7 @@ async def test_a_database_failure_says_coba_lagi_and_keeps_the_draft(
     question = siti.last_message()
     assert question is not None
     before = await stored_answers(harness)
-    outage = Outage(harness.database.engine)
+    outage = Outage(harness.database.engines)
 
     await outage.begin()
     await siti.tap("Ya")
