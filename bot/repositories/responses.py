@@ -13,9 +13,9 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -399,26 +399,38 @@ async def claim_update(
     With `user_id` the Telegram id is looked up in the same statement (one round trip).
     The claim is the current bot's (`bot.db.bot_id`): update ids are numbered per bot.
     """
-    sender: Any = telegram_id
-    if user_id is not None:
-        sender = (
-            select(AppUser.telegram_id).where(AppUser.id == user_id).scalar_subquery()
-        )
-    statement = (
-        _insert_for(session)(ProcessedUpdate)
-        .values(bot_id=current_bot_id(), update_id=update_id, telegram_id=sender,
-                processed_at=utcnow())
-        .on_conflict_do_nothing(
-            index_elements=[ProcessedUpdate.bot_id, ProcessedUpdate.update_id]
-        )
-    )
-    if session.get_bind().dialect.name == "sqlite":
+    dialect = session.get_bind().dialect.name
+    statement = _CLAIMS[(dialect == "postgresql", user_id is not None)]
+    params = {"bot_id": current_bot_id(), "update_id": update_id, "now": utcnow(),
+              "telegram_id": telegram_id, "user_id": user_id}
+    if dialect == "sqlite":
         # SQLite's rowcount of this INSERT is exactly 0 or 1 (one round trip less than
         # RETURNING); psycopg reports -1 for it (field notes §6.2), so PostgreSQL uses RETURNING.
-        result = await session.execute(statement)
+        result = await session.execute(statement, params)
         return int(result.rowcount) == 1  # type: ignore[attr-defined]
-    returning = statement.returning(ProcessedUpdate.update_id)
-    return (await session.execute(returning)).first() is not None
+    return (await session.execute(statement, params)).first() is not None
+
+
+def _claim(postgres: bool, by_user: bool) -> Any:
+    """The claim's INSERT … ON CONFLICT DO NOTHING, built once per dialect and sender form."""
+    table = cast(Table, ProcessedUpdate.__table__)
+    columns = table.c
+    sender: Any = bindparam("telegram_id", type_=columns.telegram_id.type)
+    if by_user:
+        sender = (
+            select(AppUser.telegram_id).where(AppUser.id == bindparam("user_id"))
+            .scalar_subquery()
+        )
+    insert_into = postgresql.insert if postgres else sqlite.insert
+    statement = (
+        insert_into(table)  # the table: with parameters, an entity would mean an ORM bulk insert
+        .values(bot_id=bindparam("bot_id", type_=columns.bot_id.type),
+                update_id=bindparam("update_id", type_=columns.update_id.type),
+                telegram_id=sender,
+                processed_at=bindparam("now", type_=columns.processed_at.type))
+        .on_conflict_do_nothing(index_elements=[columns.bot_id, columns.update_id])
+    )
+    return statement.returning(columns.update_id) if postgres else statement
 
 
 # The hot path's statements are built once: building an UPDATE or an upsert and working out
@@ -433,6 +445,11 @@ _BUMP_CURSOR = (
         current_question=bindparam("cursor", type_=Response.__table__.c.current_question.type),
     )
 )
+
+_CLAIMS: Final = {
+    (postgres, by_user): _claim(postgres, by_user)
+    for postgres in (False, True) for by_user in (False, True)
+}
 
 _MARK_SHOWN = (
     update(Response)
