@@ -385,11 +385,6 @@ def typed_answers(instrument: Instrument, stored: Mapping[str, str | None]) -> d
     return out
 
 
-def _insert_for(session: AsyncSession) -> Any:
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 async def claim_update(
     session: AsyncSession, update_id: int, telegram_id: int | None, *, user_id: int | None = None
 ) -> bool:
