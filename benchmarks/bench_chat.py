@@ -318,6 +318,16 @@ async def bot_process(mode: str, transport: str, api_url: str, database_url: str
         await engine.dispose()
 
 
+async def measured_until(stop: asyncio.Event) -> None:
+    """Print the bot's RSS, wait for SIGTERM, then print its CPU time and peak RSS (the
+    parent reads these lines)."""
+    print(f"bot-rss-start {memory_mb('VmRSS'):.1f}", flush=True)
+    began = time.process_time()
+    await stop.wait()
+    print(f"bot-cpu {time.process_time() - began:.6f}", flush=True)
+    print(f"bot-rss-peak {memory_mb('VmHWM'):.1f}", flush=True)
+
+
 async def serve_bot(settings: Settings, database: Database, mode: str, transport: str,
                     rate: float) -> None:
     """The bot process's life: start, print its RSS, wait for SIGTERM, print CPU and peak."""
@@ -349,11 +359,7 @@ async def serve_bot(settings: Settings, database: Database, mode: str, transport
             await server.start()
             await app.start()
             await server.register()
-        print(f"bot-rss-start {memory_mb('VmRSS'):.1f}", flush=True)
-        began = time.process_time()
-        await stop.wait()
-        print(f"bot-cpu {time.process_time() - began:.6f}", flush=True)
-        print(f"bot-rss-peak {memory_mb('VmHWM'):.1f}", flush=True)
+        await measured_until(stop)
         if server is not None:
             await server.stop()
         else:
@@ -404,11 +410,7 @@ async def serve_tokens(settings: Settings, database: Database, tokens: int, rate
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0, timeout=1)
             await app.start()
-        print(f"bot-rss-start {memory_mb('VmRSS'):.1f}", flush=True)
-        began = time.process_time()
-        await stop.wait()
-        print(f"bot-cpu {time.process_time() - began:.6f}", flush=True)
-        print(f"bot-rss-peak {memory_mb('VmHWM'):.1f}", flush=True)
+        await measured_until(stop)
         for app in apps:
             assert app.updater is not None
             await app.updater.stop()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.engine import SessionFactory, configure_sqlite, create_engine, create_session_factory
+from bot.db.engine import SessionFactory, create_engine, create_session_factory
 from bot.db.inline_sqlite import create_inline_engine, is_sqlite_file
 from bot.db.migrate import ensure_database_ready
 from bot.settings import Settings, get_settings
@@ -41,7 +41,7 @@ class Database:
         if not is_sqlite_file(url):
             yield cls(engine, create_session_factory(engine))
             return
-        inline = create_inline_engine(url, configure_sqlite)
+        inline = create_inline_engine(url)
         try:
             yield cls(engine, create_session_factory(engine), create_session_factory(inline))
         finally:

@@ -33,6 +33,7 @@ __all__ = [
     "create_session_factory",
     "is_retryable_error",
     "run_in_transaction",
+    "run_pragmas",
 ]
 
 log = logging.getLogger(__name__)
@@ -78,17 +79,22 @@ def configure_sqlite(engine: AsyncEngine) -> None:
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Stop the driver's own implicit BEGIN: we emit BEGIN ourselves in the begin event.
         dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        try:
-            for pragma in _SQLITE_PRAGMAS:
-                cursor.execute(pragma)
-        finally:
-            cursor.close()
+        run_pragmas(dbapi_connection, _SQLITE_PRAGMAS)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
         connection.exec_driver_sql("BEGIN" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+
+
+def run_pragmas(dbapi_connection: Any, pragmas: tuple[str, ...]) -> None:
+    """Run `pragmas` on a new driver connection (in a pool "connect" event)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in pragmas:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:

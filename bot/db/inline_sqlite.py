@@ -29,6 +29,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from bot.db.engine import configure_sqlite, run_pragmas
+
 __all__ = ["InlineConnection", "create_inline_engine", "is_sqlite_file"]
 
 _INLINE_PRAGMAS: Final = ("PRAGMA busy_timeout=0",)
@@ -88,11 +90,9 @@ def is_sqlite_file(url: str) -> bool:
     return parsed.get_backend_name() == "sqlite" and not in_memory
 
 
-def create_inline_engine(url: str, configure: Callable[[AsyncEngine], None]) -> AsyncEngine:
-    """An engine on the SQLite file of `url` whose connections run on the loop's thread.
-
-    `configure` applies the project's SQLite recipe (WAL, foreign keys, BEGIN IMMEDIATE); the
-    busy timeout is then set to 0 (see the module docstring).
+def create_inline_engine(url: str) -> AsyncEngine:
+    """An engine on the SQLite file of `url` whose connections run on the loop's thread, with
+    the project's SQLite recipe (`configure_sqlite`) and then a busy timeout of 0 (see above).
     """
     if not is_sqlite_file(url):
         raise ValueError("an inline engine needs a SQLite file")
@@ -106,15 +106,10 @@ def create_inline_engine(url: str, configure: Callable[[AsyncEngine], None]) -> 
         return connection
 
     engine = create_async_engine(url, async_creator=connect)
-    configure(engine)
+    configure_sqlite(engine)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _never_wait(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-        cursor = dbapi_connection.cursor()
-        try:
-            for pragma in _INLINE_PRAGMAS:
-                cursor.execute(pragma)
-        finally:
-            cursor.close()
+        run_pragmas(dbapi_connection, _INLINE_PRAGMAS)
 
     return engine

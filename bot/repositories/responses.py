@@ -418,7 +418,7 @@ def _claim(postgres: bool, by_user: bool) -> Any:
         )
     insert_into = postgresql.insert if postgres else sqlite.insert
     statement = (
-        insert_into(table)  # the table: with parameters, an entity would mean an ORM bulk insert
+        insert_into(table)
         .values(bot_id=bindparam("bot_id", type_=columns.bot_id.type),
                 update_id=bindparam("update_id", type_=columns.update_id.type),
                 telegram_id=sender,
@@ -430,7 +430,10 @@ def _claim(postgres: bool, by_user: bool) -> Any:
 
 # The hot path's statements are built once: building an UPDATE or an upsert and working out
 # its cache key costs more CPU than the database round trip (about 0,3 to 0,6 ms each,
-# measured); a prebuilt statement's cache key is remembered.
+# measured); a prebuilt statement's cache key is remembered. The hot path reads responses as
+# plain columns (`load_own_response`), never as entities, so its UPDATEs skip the ORM's
+# synchronisation of loaded objects (an evaluator built per call), and its INSERTs go to the
+# table (with parameters an entity would take the ORM's bulk path).
 _BUMP_CURSOR = (
     update(Response)
     .where(Response.id == bindparam("response_id"), Response.version == bindparam("seen"))
@@ -439,6 +442,7 @@ _BUMP_CURSOR = (
         updated_at=bindparam("now", type_=Response.__table__.c.updated_at.type),
         current_question=bindparam("cursor", type_=Response.__table__.c.current_question.type),
     )
+    .execution_options(synchronize_session=False)
 )
 
 _CLAIMS: Final = {
@@ -459,6 +463,7 @@ _MARK_SHOWN = (
         live_version=bindparam("shown_version", type_=Response.__table__.c.live_version.type),
         updated_at=Response.updated_at,
     )
+    .execution_options(synchronize_session=False)
 )
 
 
@@ -504,9 +509,10 @@ class AnswerWrite:
 
 
 def _upsert_answer(insert_for: Any) -> Any:
-    statement = insert_for(Answer)
+    table = cast(Table, Answer.__table__)
+    statement = insert_for(table)
     return statement.on_conflict_do_update(
-        index_elements=[Answer.response_id, Answer.question],
+        index_elements=[table.c.response_id, table.c.question],
         set_={
             "value": statement.excluded.value,
             "answered_at": statement.excluded.answered_at,
