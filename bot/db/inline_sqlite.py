@@ -4,7 +4,7 @@ aiosqlite hands every call (each execute, fetch, commit) to a worker thread and 
 18 hand-offs for one tapped answer, each a queue put, a thread wake-up and an event-loop wake-up.
 A short write transaction on a local SQLite file takes tens of microseconds of SQLite's own time,
 less than one hand-off, so for those it is cheaper to run the statements where the caller is
-(`benchmarks/bench_chat.py --kader 20`: bot CPU per answer 9.8–10.5 → 7.8–8.6 ms).
+(`benchmarks/bench_chat.py --kader 20`: bot CPU per answer 9.8–10.5 → 8.0–8.6 ms).
 
 The price is that a statement blocks the loop while it runs, so this engine is only for short
 units of work (`ServiceContext.write(..., short=True)`: a tapped answer) and never waits for a
