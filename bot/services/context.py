@@ -109,9 +109,9 @@ class ServiceContext:
         BEGIN IMMEDIATE and the busy timeout.
 
         `short` (a few small statements, e.g. a tapped answer) runs on `short_writes` when set:
-        on the loop's thread, with no thread hand-offs. It holds the same queue, so only another
-        process can hold the file's lock then; the unit is then run again on the usual
-        sessions, which wait for that lock in their thread instead of on the loop.
+        on the loop's thread, with no thread hand-offs. It holds the same queue, so the file's
+        lock can then only be held by another process (or a writer here outside the queue); the
+        unit is then run again on the usual sessions, which wait for it in their thread.
         """
         lock = _sqlite_write_lock(self.session_factory)
         if lock is None:
