@@ -24,7 +24,6 @@ from telegram.error import InvalidToken, NetworkError
 from bot.bot_tokens import (
     BotConfigError,
     BotDirectory,
-    BotToken,
     check_areas,
     configured_bots,
     select_bots,
@@ -117,35 +116,20 @@ async def serve(
     engine = create_engine(settings.database_url)
     try:
         async with Database.serving(engine) as database:
-            await _serve(settings, database, (every_bot, served), webhook, stop, ready,
-                         poll_timeout)
+            await check_areas(database.session_factory, every_bot)
+            directory = BotDirectory(every_bot)
+            if len(every_bot) > 1:
+                directory.usernames.update(await fetch_usernames(settings, every_bot))
+            apps = build_bot_set(settings, database, served, directory)
+            async with contextlib.AsyncExitStack() as stack:
+                for app in apps:
+                    await stack.enter_async_context(app)
+                if webhook is not None:
+                    await _serve_webhook(apps[0], webhook, engine, stop, ready)
+                else:
+                    await _serve_polling(settings, apps, stop, ready, poll_timeout)
     finally:
         await engine.dispose()
-
-
-async def _serve(
-    settings: Settings,
-    database: Database,
-    bots: tuple[list[BotToken], list[BotToken]],
-    webhook: WebhookOptions | None,
-    stop: asyncio.Event,
-    ready: asyncio.Event | None,
-    poll_timeout: int,
-) -> None:
-    """Serve `bots` = (every configured bot, those this process runs) until `stop`."""
-    every_bot, served = bots
-    await check_areas(database.session_factory, every_bot)
-    directory = BotDirectory(every_bot)
-    if len(every_bot) > 1:
-        directory.usernames.update(await fetch_usernames(settings, every_bot))
-    apps = build_bot_set(settings, database, served, directory)
-    async with contextlib.AsyncExitStack() as stack:
-        for app in apps:
-            await stack.enter_async_context(app)
-        if webhook is not None:
-            await _serve_webhook(apps[0], webhook, database.engine, stop, ready)
-        else:
-            await _serve_polling(settings, apps, stop, ready, poll_timeout)
 
 
 async def _serve_polling(

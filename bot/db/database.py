@@ -37,11 +37,10 @@ class Database:
     async def serving(cls, engine: AsyncEngine) -> AsyncIterator[Database]:
         """The database as the bot serves chats from it: on a SQLite file with a second,
         inline engine for short writes (disposed on exit); otherwise just `engine`."""
-        url = engine.url.render_as_string(hide_password=False)
-        if not is_sqlite_file(url):
+        if not is_sqlite_file(engine.url):
             yield cls(engine, create_session_factory(engine))
             return
-        inline = create_inline_engine(url)
+        inline = create_inline_engine(engine.url)
         try:
             yield cls(engine, create_session_factory(engine), create_session_factory(inline))
         finally:

@@ -25,7 +25,7 @@ from typing import Any, Final
 
 import aiosqlite
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -82,7 +82,7 @@ class InlineConnection(aiosqlite.Connection):
         self.stop()
 
 
-def is_sqlite_file(url: str) -> bool:
+def is_sqlite_file(url: str | URL) -> bool:
     """True for a SQLite database kept in a file (not ``:memory:``, which is per connection)."""
     parsed = make_url(url)
     database = parsed.database or ""
@@ -90,7 +90,7 @@ def is_sqlite_file(url: str) -> bool:
     return parsed.get_backend_name() == "sqlite" and not in_memory
 
 
-def create_inline_engine(url: str) -> AsyncEngine:
+def create_inline_engine(url: str | URL) -> AsyncEngine:
     """An engine on the SQLite file of `url` whose connections run on the loop's thread, with
     the project's SQLite recipe (`configure_sqlite`) and then a busy timeout of 0 (see above).
     """
