@@ -25,6 +25,9 @@ with the same number of actions: "echo text" echoes each text (one sendMessage),
 answers each tap on a card and edits the card (answerCallbackQuery + editMessageText, the two
 calls a tapped answer must make). Printed: bot CPU per answer as a ratio to each; the second
 says what the questionnaire's own work (database transaction, engine, rendering) costs.
+"HTTP calls out/action" counts the requests the bot sent (transport calls left out): in webhook
+mode a tap is answered inside the webhook's response (`bot.telegram.webhook_replies`), so a
+tapped answer sends one request, the edit, where polling sends two.
 
 With --mode webhook the bot runs as `ikk-bot run --webhook-url` does (`WebhookServer`, the
 Updater idle) and the emulator POSTs each update with the secret over up to 40 connections at
@@ -243,6 +246,9 @@ class Run:
     """Bot API calls Telegram counts against its limits (emulator log), the whole run."""
     actions: int = 0
     """Every timed and untimed cadre action (answers, /survei, submit)."""
+    outgoing_calls: int = 0
+    """Bot API requests the bot sent over HTTP, the whole run (transport calls such as
+    getUpdates and, in webhook mode, taps answered inside the webhook's response left out)."""
     answer_calls: int = 0
     """Bot API calls made in the cadres' chats (capped by Telegram, unlike answering a
     button) from each family's first answer until its "✅ Kirim"."""
@@ -278,8 +284,12 @@ class Run:
             f"bot CPU {cpu:5.2f} ms/answer   bot RSS {self.rss_start_mb:4.0f} → "
             f"peak {self.rss_peak_mb:4.0f} MB   "
             f"{self.calls_per_action():4.2f} capped calls/action   "
+            f"{self.outgoing_per_action():4.2f} HTTP calls out/action   "
             f"panggilan API per jawaban {per_answer}{failed}"
         )
+
+    def outgoing_per_action(self) -> float:
+        return self.outgoing_calls / self.actions if self.actions else float("nan")
 
     def calls_per_action(self) -> float:
         return self.capped_calls / self.actions if self.actions else float("nan")
@@ -570,6 +580,7 @@ async def run_questionnaire(
         mode = "questionnaire+cap" if rate_limit else "questionnaire"
         await with_bot(emulator, mode, transport, url, run, everyone())
         run.capped_calls = emulator.capped_calls()
+        run.outgoing_calls = outgoing_calls(emulator)
         run.actions = run.answers + 2 * kader  # plus /survei and "Kirim" each
     return run
 
@@ -604,8 +615,14 @@ async def run_echo(kader: int, per_user: int, rate_limit: bool, transport: str, 
         mode = ("echo-tap" if tapped else "echo") + ("+cap" if rate_limit else "")
         await with_bot(emulator, mode, transport, "sqlite+aiosqlite:///:memory:", run, everyone())
         run.capped_calls = emulator.capped_calls()
+        run.outgoing_calls = outgoing_calls(emulator) - (kader if tapped else 0)  # the cards
         run.actions = run.answers
     return run
+
+
+def outgoing_calls(emulator: TelegramEmulator) -> int:
+    """Bot API requests the bot sent over HTTP (not transport, not inside a webhook reply)."""
+    return sum(1 for call in emulator.calls() if not call.in_webhook_reply)
 
 
 # ------------------------------------------------------------------------------ open loop
@@ -869,7 +886,7 @@ async def main(args: argparse.Namespace) -> int:
               f"p95 {run.percentile(95) / echo.percentile(95):.1f}× the echo's p95; bot CPU "
               f"per answer {run.cpu_per_answer / echo.cpu_per_answer:.1f}× the text echo's "
               f"(one call), {run.cpu_per_answer / echo_tap.cpu_per_answer:.1f}× the tapped "
-              f"echo's (the same two calls as a tapped answer)")
+              f"echo's (the same calls as a tapped answer)")
         for failure in run.failures[:5]:
             print(f"  failure: {failure}")
     sqlite = next((r for r in runs if "SQLite" in r.name), None)

@@ -118,7 +118,8 @@ class TelegramEmulator:
         self.set_rate_limits(rate_limits)
         self.updates = UpdateQueue()
         self.webhook = WebhookSender(
-            self.updates, webhook_retry_delays, connections=webhook_connections
+            self.updates, webhook_retry_delays, connections=webhook_connections,
+            on_reply=self._webhook_reply,
         )
         self.api = BotApi(self.state, self.updates, self.webhook)
         self.activity = ActivitySignal()
@@ -487,6 +488,17 @@ class TelegramEmulator:
             params = await _read_params(request)
         except ApiError as error:
             return _json_response(error.envelope(), error.status)
+        return await self._carry_out(method, params, request)
+
+    async def _webhook_reply(self, body: dict[str, Any]) -> None:
+        """A method the bot returned in a webhook response: carried out as if called and
+        logged with ``in_webhook_reply``; its result goes nowhere, as with Telegram."""
+        values = {name: value for name, value in body.items() if name != "method"}
+        await self._carry_out(str(body["method"]), ApiParams(values), None)
+
+    async def _carry_out(
+        self, method: str, params: ApiParams, request: web.Request | None
+    ) -> web.StreamResponse:
         call = ApiCall(
             seq=self.last_seq + 1,
             method=method,
@@ -494,6 +506,7 @@ class TelegramEmulator:
             chat_id=self._chat_hint(method, params),
             started=time.monotonic(),
             files=dict(params.files),
+            in_webhook_reply=request is None,
         )
         self.state.calls.append(call)
         counted = not is_transport(method)
@@ -509,7 +522,7 @@ class TelegramEmulator:
             self.activity.notify()
 
     async def _answer(
-        self, request: web.Request, call: ApiCall, params: ApiParams
+        self, request: web.Request | None, call: ApiCall, params: ApiParams
     ) -> web.StreamResponse:
         try:
             fault = self.faults.take(call.method, call.chat_id)
@@ -517,7 +530,7 @@ class TelegramEmulator:
                 await asyncio.sleep(fault.seconds)
             elif fault is not None and fault.kind == "drop":
                 call.description = "connection dropped by a fault"
-                if request.transport is not None:
+                if request is not None and request.transport is not None:
                     request.transport.close()
                 return web.Response(status=499)
             elif fault is not None:

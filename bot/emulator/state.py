@@ -183,6 +183,8 @@ class ApiCall:
     description: str | None = None
     finished: float | None = None
     files: dict[str, UploadedFile] = field(default_factory=dict)
+    in_webhook_reply: bool = False
+    """Carried in the body of a webhook response rather than called over HTTP."""
 
     @property
     def ok(self) -> bool:

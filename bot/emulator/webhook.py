@@ -5,6 +5,10 @@ anything else) and the ``X-Telegram-Bot-Api-Secret-Token`` header when a secret 
 retries a non-2xx answer. Updates are sent one at a time so their order is deterministic;
 with ``connections`` > 1 (load tests) up to that many POSTs run at once, as Telegram opens up
 to ``max_connections``, but never two for one user, so each user's updates still arrive in order.
+
+A 2xx response may carry one Bot API method as its JSON body (``{"method": ..., params}``), as
+Telegram allows; it is handed to ``on_reply`` (the emulator carries it out and logs it as a call
+made in a webhook reply). Whether it worked is not reported back, as with Telegram.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
@@ -25,6 +30,9 @@ _LOG = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 UNREACHABLE_RETRY_DELAY = 0.5
+
+ReplyHandler = Callable[[dict[str, Any]], Awaitable[None]]
+"""Carries out a method returned in a webhook response."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +71,10 @@ class WebhookSender:
         retry_delays: Sequence[float] = (0.05, 0.2, 0.5),
         request_timeout: float = 10.0,
         connections: int = 1,
+        on_reply: ReplyHandler | None = None,
     ) -> None:
         self._queue = queue
+        self._on_reply = on_reply
         self._connections = max(1, connections)
         self._retry_delays = tuple(retry_delays)
         self._request_timeout = request_timeout
@@ -165,11 +175,13 @@ class WebhookSender:
         attempt = 0
         while True:
             attempt += 1
-            status, error = await self._post(session, config.url, body, headers)
+            status, error, reply = await self._post(session, config.url, body, headers)
             self.deliveries.append(
                 WebhookDelivery(item.update_id, attempt, status, error, time.monotonic())
             )
             if status is not None and 200 <= status < 300:
+                if reply is not None and self._on_reply is not None:
+                    await self._on_reply(reply)
                 return True
             self.last_error_date = int(time.time())
             self.last_error_message = error or f"Wrong response from the webhook: {status}"
@@ -195,13 +207,27 @@ class WebhookSender:
     @staticmethod
     async def _post(
         session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]
-    ) -> tuple[int | None, str | None]:
+    ) -> tuple[int | None, str | None, dict[str, Any] | None]:
+        """The status (None when unreachable), the error, and a method the response carries."""
         try:
             async with session.post(url, data=body, headers=headers) as response:
-                await response.read()
-                return response.status, None
+                answer = await response.read()
+                return response.status, None, _carried_method(response.content_type, answer)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            return None, f"Connection failed: {type(exc).__name__}"
+            return None, f"Connection failed: {type(exc).__name__}", None
+
+
+def _carried_method(content_type: str, body: bytes) -> dict[str, Any] | None:
+    """The ``{"method": ..., ...}`` object of a JSON response body, else None (ignored)."""
+    if content_type != "application/json" or not body:
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(value, dict) and isinstance(value.get("method"), str):
+        return value
+    return None
 
 
 def _user_of(item: QueuedUpdate) -> object:

@@ -8,6 +8,9 @@ update of a batch is checked first; one that does not parse is logged and replac
 
 With a `label` (`Settings.demo_label`, set only by `ikk-bot demo`) every text and caption the
 bot sends or edits ends with that line (`bot.labelled_bot`).
+
+In webhook mode the answer to a button tap leaves with the webhook's HTTP response when the
+server holds a slot for it (`webhook_replies`, `bot.telegram.webhook_replies`), not as a call.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from telegram._utils.types import JSONDict, ODVInput
 from telegram.ext import ExtBot
 
 from bot.labelled_bot import LabelledBot
+from bot.telegram.webhook_replies import WebhookReplies
 
 __all__ = ["IkkBot", "readable_updates"]
 
@@ -49,8 +53,14 @@ def readable_updates(bot: ExtBot[Any], raw: list[Any]) -> list[Any]:
 
 
 class IkkBot(LabelledBot, ExtBot[int]):
-    """`ExtBot` whose `getUpdates` never gets stuck on an unreadable update, and which ends
-    every text and caption with `label` when one is set."""
+    """`ExtBot` whose `getUpdates` never gets stuck on an unreadable update, which ends
+    every text and caption with `label` when one is set, and which answers a tap inside the
+    webhook's response when the webhook server holds a slot for it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        with self._unfrozen():  # PTB freezes the bot at the end of its __init__
+            self.webhook_replies = WebhookReplies()
 
     async def _post(
         self,
@@ -63,6 +73,8 @@ class IkkBot(LabelledBot, ExtBot[int]):
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
         api_kwargs: JSONDict | None = None,
     ) -> Any:
+        if not api_kwargs and data is not None and self.webhook_replies.offer(endpoint, data):
+            return True  # answerCallbackQuery's result, which Telegram gives for a carried-out call
         result = await super()._post(
             endpoint,
             data,

@@ -16,6 +16,9 @@ the handlers take it exactly as in polling mode.
              reply and sends again); nothing acknowledged to the user is lost, because answers
              are committed before the reply. An update PTB cannot read is logged and
              acknowledged too (skipped), as in polling, so Telegram does not resend it.
+             A button tap's response waits up to `reply_wait` (0.5 s) for the handler to answer
+             the tap, and carries that answerCallbackQuery as its JSON body
+             (`bot.telegram.webhook_replies`): one outgoing call per tapped answer, not two.
     GET /healthz  {"ok": true, "database": "ok", "pending_updates": 0}; 503 with
         "database": "unreachable" when a `SELECT 1` fails or takes over 2 s, so a monitor can
         alert on the status alone. The bot itself stays up and recovers when the database returns.
@@ -50,6 +53,7 @@ from telegram import Update
 from bot.telegram.application import BotApplication
 from bot.telegram.logging import install_log_masking
 from bot.telegram.webhook_guard import BACKLOG, AcceptErrorLog, ConnectionGuard, connection_limit
+from bot.telegram.webhook_replies import REPLY_WAIT, WebhookReplies
 
 __all__ = [
     "ALLOWED_UPDATES",
@@ -133,6 +137,9 @@ class WebhookOptions:
     listen: str = "127.0.0.1"
     port: int = 8443
     request_timeout: float = REQUEST_TIMEOUT
+    reply_wait: float = REPLY_WAIT
+    """Seconds the response to a button tap waits to carry its answer (`webhook_replies`);
+    0 answers every tap with a call of its own."""
 
     def __post_init__(self) -> None:
         check_webhook_url(self.url)
@@ -143,6 +150,10 @@ class WebhookOptions:
             raise WebhookOptionError(f"--port harus 1–65535 (diberikan: {self.port}).")
         if not self.request_timeout > 0:
             raise WebhookOptionError("batas waktu permintaan webhook harus lebih dari 0 detik.")
+        if not 0 <= self.reply_wait < SHUTDOWN_TIMEOUT:
+            raise WebhookOptionError(
+                f"waktu tunggu jawaban tombol harus 0 sampai di bawah {SHUTDOWN_TIMEOUT:g} detik."
+            )
 
     @property
     def path(self) -> str:
@@ -186,6 +197,7 @@ class WebhookServer:
         self._port: int | None = None
         self.accepted = 0
         self.refused = 0
+        self.replied = 0  # taps answered inside the response (`webhook_replies`)
         install_log_masking([options.secret_token])
 
     @property
@@ -283,10 +295,22 @@ class WebhookServer:
         if not isinstance(payload, dict):
             return web.Response(status=400, text="body is not a JSON object")
         update = self._read(payload)
-        if update is not None:
+        if update is None:
+            return web.Response(status=200)
+        query = update.callback_query
+        replies = getattr(self.application.bot, "webhook_replies", None)
+        if query is None or not isinstance(replies, WebhookReplies):
             await self.application.update_queue.put(update)
             self.accepted += 1
-        return web.Response(status=200)
+            return web.Response(status=200)
+        slot = replies.open(query.id)
+        await self.application.update_queue.put(update)
+        self.accepted += 1
+        reply = await replies.wait(query.id, slot, self.options.reply_wait)
+        if reply is None:
+            return web.Response(status=200)
+        self.replied += 1
+        return web.json_response(reply)
 
     def _read(self, payload: dict[str, Any]) -> Update | None:
         """The update, or None (logged) when PTB cannot read it."""

@@ -18,6 +18,7 @@ from bot.db.database import Database
 from bot.emulator import TelegramEmulator
 from bot.telegram import BotApplication, build_application
 from bot.telegram.webhook import WebhookOptions, WebhookServer, database_reachable
+from bot.telegram.webhook_replies import REPLY_WAIT
 from tests.e2e.conftest import BotHarness, bot_settings
 
 SECRET = "rahasia_Uji-webhook-42"
@@ -36,6 +37,7 @@ class WebhookHarness(BotHarness):
 
     port: int = field(default_factory=free_port)
     secret: str = SECRET
+    reply_wait: float = REPLY_WAIT
     server: WebhookServer | None = None
 
     @property
@@ -44,6 +46,7 @@ class WebhookHarness(BotHarness):
             url=f"http://127.0.0.1:{self.port}/telegram/webhook",
             secret_token=self.secret,
             port=self.port,
+            reply_wait=self.reply_wait,
         )
 
     @property

@@ -184,3 +184,65 @@ async def test_updates_wait_while_the_webhook_is_unreachable_and_arrive_once_it_
     assert [body["message"]["text"] for _, _, body in receiver.received] == ["halo"]
     assert emulator.webhook.given_up == []
     assert (await bot.get_webhook_info()).pending_update_count == 0
+
+
+async def serve_hook(handle: Any) -> tuple[web.AppRunner, str]:
+    app = web.Application()
+    app.router.add_post("/hook", handle)
+    runner = web.AppRunner(app, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+
+
+async def test_a_method_in_the_webhook_response_is_carried_out_and_logged_as_such(
+    emulator: TelegramEmulator, bot: Bot
+) -> None:
+    async def handle(request: web.Request) -> web.Response:
+        update = await request.json()
+        chat = update["message"]["chat"]["id"]
+        return web.json_response({"method": "sendMessage", "chat_id": chat, "text": "dibalas"})
+
+    runner, url = await serve_hook(handle)
+    try:
+        await bot.set_webhook(url)
+        siti = emulator.user(1001)
+        await siti.send("halo")
+        assert [m.text for m in await siti.wait_reply()] == ["dibalas"]
+    finally:
+        await runner.cleanup()
+
+    [call] = emulator.calls("sendMessage")
+    assert call.in_webhook_reply and call.ok
+    assert call.chat_id == siti.chat_id
+
+
+async def test_a_response_body_that_is_not_a_method_is_ignored(
+    emulator: TelegramEmulator, bot: Bot
+) -> None:
+    bodies = [
+        web.Response(text="ok"),
+        web.json_response(["sendMessage"]),
+        web.json_response({"chat_id": 1, "text": "tanpa method"}),
+        web.Response(body=b"{bukan json", content_type="application/json"),
+    ]
+
+    async def handle(request: web.Request) -> web.Response:
+        await request.read()
+        return bodies.pop(0)
+
+    runner, url = await serve_hook(handle)
+    try:
+        await bot.set_webhook(url)
+        siti = emulator.user(1001)
+        for n in range(4):
+            await siti.send(f"pesan {n}")
+        await emulator.wait_for(lambda: emulator.updates.pending == 0, what="four deliveries")
+    finally:
+        await runner.cleanup()
+
+    assert bodies == []
+    assert all(d.ok for d in emulator.webhook_deliveries())
+    assert emulator.calls() == []
+    assert not emulator.state.internal_errors

@@ -91,6 +91,12 @@ def test_a_port_outside_1_to_65535_is_refused(port: int) -> None:
         WebhookOptions("https://a.go.id/ikk", "s", port=port)
 
 
+@pytest.mark.parametrize("wait", [-0.1, 1.0, 30.0])
+def test_a_tap_reply_wait_outside_0_to_under_the_shutdown_grace_is_refused(wait: float) -> None:
+    with pytest.raises(WebhookOptionError, match="waktu tunggu jawaban tombol"):
+        WebhookOptions(url="https://bot.dinas.go.id/ikk", secret_token="abc", reply_wait=wait)
+
+
 def test_the_secret_never_shows_in_the_settings_or_options_repr() -> None:
     assert "rahasia_sekali" not in repr(settings("rahasia_sekali"))
     assert "rahasia_sekali" not in repr(WebhookOptions("https://a.go.id/ikk", "rahasia_sekali"))
