@@ -25,7 +25,7 @@ REPLY_WAIT: Final = 0.5
 of the webhook's `max_connections`) busy meanwhile, so the hold is short; a handler that is
 slower than this (a queue behind the kader's previous update) answers with a call instead."""
 
-JSON_TYPES: Final = (str, int, float, bool)
+_JSON_TYPES: Final = (str, int, float, bool)
 
 
 class WebhookReplies:
@@ -53,7 +53,7 @@ class WebhookReplies:
         if method != "answerCallbackQuery" or not isinstance(query_id, str):
             return False
         body = {name: value for name, value in params.items() if value is not None}
-        if not all(isinstance(value, JSON_TYPES) for value in body.values()):
+        if not all(isinstance(value, _JSON_TYPES) for value in body.values()):
             return False  # e.g. a timedelta cache_time: PTB's request layer converts those
         slot = self._slots.pop(query_id, None)
         if slot is None or slot.done():

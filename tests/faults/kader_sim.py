@@ -139,12 +139,13 @@ class SimulatedKader:
                 f"{self.user.transcript()[-1500:]}")
 
     async def resync(self, deadline: float) -> ChatMessage:
-        """Her current question, as the bot shows it once everything she sent was handled."""
+        """Her current question, or the review card once every question is answered, as the
+        bot shows it once everything she sent was handled."""
         while time.monotonic() < deadline:
             if not await self._settled_after_sticker(deadline):
                 continue
             last = self.user.last_message()
-            if last is not None and question_on(last) is not None:
+            if last is not None and (question_on(last) is not None or is_review_card(last)):
                 return last
             if last is not None and last.text == texts.TEXT_ONLY:  # no family open
                 mark = self.emulator.last_seq
@@ -171,8 +172,8 @@ class SimulatedKader:
                 f"\n{self.user.transcript()[-2500:]}"
             )
             question = question_on(screen)
-            if question is None and "Ringkasan" in screen.visible_text:
-                return  # the review card: every question answered
+            if question is None and is_review_card(screen):
+                return  # every question answered
             assert question is not None, f"not a question: {screen.visible_text!r}"
             value = self.answers[question]
             mark = self.emulator.last_seq
@@ -191,6 +192,12 @@ class SimulatedKader:
                 continue
             self.acknowledged[question] = value
             screen = reply
+
+
+def is_review_card(message: ChatMessage) -> bool:
+    """The card listing every answer with "✅ Kirim" (a fast kader reaches it before the kills
+    are over; the database then says no question comes next)."""
+    return "Ringkasan" in message.visible_text and any("✅ Kirim" in row for row in message.buttons)
 
 
 async def stored_for(sessions: SessionFactory, telegram_id: int) -> list[dict[str, str | None]]:
