@@ -297,20 +297,27 @@ class WebhookServer:
         update = self._read(payload)
         if update is None:
             return web.Response(status=200)
-        query = update.callback_query
-        replies = getattr(self.application.bot, "webhook_replies", None)
-        if query is None or not isinstance(replies, WebhookReplies):
-            await self.application.update_queue.put(update)
-            self.accepted += 1
-            return web.Response(status=200)
-        slot = replies.open(query.id)
-        await self.application.update_queue.put(update)
-        self.accepted += 1
-        reply = await replies.wait(query.id, slot, self.options.reply_wait)
+        reply = await self._enqueue(update)
         if reply is None:
             return web.Response(status=200)
         self.replied += 1
         return web.json_response(reply)
+
+    async def _enqueue(self, update: Update) -> dict[str, Any] | None:
+        """Put `update` on the queue; for a tap, the answer to carry in the response (None:
+        not a tap, or not answered within `reply_wait`)."""
+        query = update.callback_query
+        replies = getattr(self.application.bot, "webhook_replies", None)  # an `IkkBot` has them
+        if query is None or not isinstance(replies, WebhookReplies):
+            await self._put(update)
+            return None
+        slot = replies.open(query.id)  # before the handlers can see the update
+        await self._put(update)
+        return await replies.wait(query.id, slot, self.options.reply_wait)
+
+    async def _put(self, update: Update) -> None:
+        await self.application.update_queue.put(update)
+        self.accepted += 1
 
     def _read(self, payload: dict[str, Any]) -> Update | None:
         """The update, or None (logged) when PTB cannot read it."""
